@@ -1,0 +1,61 @@
+//! Configuration types: [`Framing`] and [`OverflowPolicy`].
+
+/// How parts are framed on the wire.
+///
+/// Both modes send the delimiter right after each frame (Firefox draws a part
+/// once that delimiter arrives). They differ in when the next part's headers go
+/// out, which decides when Chrome and Edge draw the frame: they draw a part only
+/// after the next part's header block has been parsed (Chromium bug 527446).
+///
+/// | mode | after each frame | part `Content-Length` | Chrome draws frame n |
+/// |---|---|---|---|
+/// | [`AdvanceHeaders`](Self::AdvanceHeaders) (default) | delimiter + next part's headers | no | at once |
+/// | [`Standard`](Self::Standard) | delimiter | yes | when frame n+1 arrives |
+///
+/// `AdvanceHeaders` is the default because a live viewer in Chrome would
+/// otherwise always be one frame behind (five seconds behind for a camera that
+/// sends a frame every five seconds), and ffmpeg, OpenCV, VLC and Firefox all
+/// find the part's end by its delimiter when there is no `Content-Length`.
+/// Choose `Standard` when clients need `Content-Length` (some embedded
+/// parsers do) or when most frames carry their own headers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Framing {
+    /// `Content-Length` per part, delimiter sent right after each frame.
+    Standard,
+    /// Delimiter and the next part's header block sent right after each frame.
+    #[default]
+    AdvanceHeaders,
+}
+
+/// What happens when a viewer's queue in the layer reaches its high-water mark.
+///
+/// The queue holds whole frames only: a part is never torn, and with a client
+/// that stops reading the layer holds at most the high-water mark plus one frame
+/// for it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OverflowPolicy {
+    /// Drop the oldest queued frames to make room: the viewer stays live.
+    #[default]
+    KeepLatest,
+    /// Drop the incoming frame while the queue is full (Node-RED's "ignore
+    /// messages when overloaded").
+    DropNewest,
+    /// Stop taking frames from a per-request stream until the queue drains:
+    /// every frame is delivered, at the pace of the viewer.
+    ///
+    /// # Note
+    /// A [`FrameHub`](crate::FrameHub) never waits for a viewer, so for hub
+    /// viewers this acts as [`DropNewest`](Self::DropNewest).
+    Wait,
+    /// End the viewer's response.
+    ///
+    /// # Note
+    /// The body can only end itself when the connection polls it, and hyper
+    /// stops polling a body whose socket is full. To close a connection whose
+    /// client stopped reading, serve with a write-stall timeout (the adapters'
+    /// `serve` helpers); the reason reported is then
+    /// [`DisconnectReason::Overflow`](crate::DisconnectReason::Overflow) too.
+    Disconnect,
+}

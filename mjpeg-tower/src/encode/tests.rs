@@ -1,0 +1,106 @@
+use http::HeaderName;
+
+use super::*;
+
+fn encoder(framing: Framing) -> PartEncoder {
+    PartEncoder::new(Boundary::new("B").unwrap(), framing, default_part_headers())
+}
+
+fn wire(encoder: &PartEncoder, frames: &[Frame]) -> String {
+    let mut out = Vec::new();
+    out.extend_from_slice(&encoder.opening());
+    for frame in frames {
+        for chunk in encoder.encode(frame).chunks() {
+            out.extend_from_slice(&chunk);
+        }
+    }
+    out.extend_from_slice(&encoder.close());
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn standard_framing_byte_for_byte() {
+    let enc = encoder(Framing::Standard);
+    assert_eq!(
+        wire(&enc, &[Frame::new(&b"hello"[..]), Frame::new(&b"hi"[..])]),
+        "--B\r\n\
+         Content-Type: image/jpeg\r\nContent-Length: 5\r\n\r\nhello\r\n--B\r\n\
+         Content-Type: image/jpeg\r\nContent-Length: 2\r\n\r\nhi\r\n--B\r\n\
+         \r\n--B--\r\n"
+    );
+}
+
+#[test]
+fn advance_headers_framing_byte_for_byte() {
+    let enc = encoder(Framing::AdvanceHeaders);
+    assert_eq!(
+        wire(&enc, &[Frame::new(&b"hello"[..]), Frame::new(&b"hi"[..])]),
+        "--B\r\nContent-Type: image/jpeg\r\n\r\n\
+         hello\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\
+         hi\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\
+         \r\n--B--\r\n"
+    );
+}
+
+#[test]
+fn close_delimiter_alone_for_an_empty_stream() {
+    assert_eq!(
+        wire(&encoder(Framing::Standard), &[]),
+        "--B\r\n\r\n--B--\r\n"
+    );
+}
+
+#[test]
+fn custom_part_headers_and_frame_overrides() {
+    let mut headers = default_part_headers();
+    headers.insert(
+        HeaderName::from_static("x-camera"),
+        HeaderValue::from_static("front"),
+    );
+    headers.insert(
+        HeaderName::from_static("x-seq"),
+        HeaderValue::from_static("default"),
+    );
+    let enc = PartEncoder::new(Boundary::new("B").unwrap(), Framing::Standard, headers);
+    let frame = Frame::new(&b"{}"[..])
+        .with_content_type(HeaderValue::from_static("application/json"))
+        .with_header(
+            HeaderName::from_static("x-seq"),
+            HeaderValue::from_static("7"),
+        );
+    let part = enc.encode(&frame);
+    assert_eq!(
+        std::str::from_utf8(&part.head).unwrap(),
+        "Content-Type: application/json\r\nContent-Length: 2\r\nx-camera: front\r\nx-seq: 7\r\n\r\n"
+    );
+}
+
+#[test]
+fn advance_headers_frame_with_own_headers_gets_a_complete_part() {
+    let enc = encoder(Framing::AdvanceHeaders);
+    let frame = Frame::new(&b"png!"[..]).with_content_type(HeaderValue::from_static("image/png"));
+    assert_eq!(
+        wire(&enc, &[frame]),
+        "--B\r\nContent-Type: image/jpeg\r\n\r\n\
+         \r\n--B\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\npng!\
+         \r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\
+         \r\n--B--\r\n"
+    );
+}
+
+#[test]
+fn payload_is_shared_not_copied() {
+    let frame = Frame::new(vec![7u8; 50_000]);
+    let part = encoder(Framing::AdvanceHeaders).encode(&frame);
+    assert_eq!(part.payload.as_ptr(), frame.data().as_ptr());
+    assert!(part.head.is_empty());
+    assert_eq!(part.len(), 50_000 + part.tail.len());
+}
+
+#[test]
+fn encoders_have_distinct_ids() {
+    assert_ne!(
+        encoder(Framing::Standard).id(),
+        encoder(Framing::Standard).id()
+    );
+}

@@ -1,0 +1,101 @@
+//! What fills a viewer's queue: a task driving a per-request stream, or a hub.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::task::AbortHandle;
+
+use crate::encode::SharedFrame;
+use crate::hub::HubViewer;
+use crate::queue::{End, Pushed, ViewerQueue};
+use crate::responder::FrameStream;
+
+/// Frames in a row a stream may yield before the task lets others run.
+const BUDGET: u32 = 32;
+
+#[derive(Debug)]
+pub(crate) enum Feed {
+    /// A task drives the stream, so drop policies keep working while the
+    /// connection is write-blocked and nobody polls the body. Aborted on drop.
+    Task(AbortHandle),
+    /// No tokio runtime to spawn on: the body polls the stream itself.
+    Inline(InlineStream),
+    /// A hub pushes; dropping this unregisters the viewer.
+    Hub(#[allow(dead_code)] HubViewer),
+    /// Nothing will push (the queue was closed up front).
+    None,
+}
+
+pub(crate) struct InlineStream(FrameStream);
+
+impl std::fmt::Debug for InlineStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InlineStream")
+    }
+}
+
+impl Feed {
+    /// Starts feeding `queue` from `stream`.
+    pub(crate) fn stream(stream: FrameStream, queue: Arc<ViewerQueue>, wait: bool) -> Self {
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => Self::Task(handle.spawn(pump(stream, queue, wait)).abort_handle()),
+            Err(_) => Self::Inline(InlineStream(stream)),
+        }
+    }
+
+    /// With an inline stream, moves one ready frame into an empty queue.
+    pub(crate) fn poll_inline(&mut self, queue: &ViewerQueue, cx: &mut Context<'_>) {
+        let Self::Inline(InlineStream(stream)) = self else {
+            return;
+        };
+        if !queue.is_empty() {
+            return;
+        }
+        match stream.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                queue.push(Arc::new(SharedFrame::new(frame)));
+            }
+            Poll::Ready(Some(Err(err))) => queue.close(End::Error(err)),
+            Poll::Ready(None) => queue.close(End::Completed),
+            Poll::Pending => {}
+        }
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        if let Self::Task(handle) = self {
+            handle.abort();
+        }
+    }
+}
+
+async fn pump(mut stream: FrameStream, queue: Arc<ViewerQueue>, wait: bool) {
+    let mut in_a_row = 0;
+    loop {
+        if wait && !poll_fn(|cx| queue.poll_ready(cx)).await {
+            return;
+        }
+        match poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+            Some(Ok(frame)) => {
+                let frame = Arc::new(SharedFrame::new(frame));
+                let pushed = if wait {
+                    queue.push_waited(frame)
+                } else {
+                    queue.push(frame)
+                };
+                if matches!(pushed, Pushed::Closed | Pushed::Overflow) {
+                    return;
+                }
+            }
+            Some(Err(err)) => return queue.close(End::Error(err)),
+            None => return queue.close(End::Completed),
+        }
+        in_a_row += 1;
+        if in_a_row == BUDGET {
+            in_a_row = 0;
+            tokio::task::yield_now().await;
+        }
+    }
+}

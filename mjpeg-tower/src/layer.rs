@@ -1,0 +1,351 @@
+//! [`MjpegLayer`]: the builder and its configuration.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue};
+use tower_layer::Layer;
+
+use crate::encode::{PartEncoder, default_part_headers};
+use crate::lifecycle::{ConnectEvent, DisconnectEvent};
+use crate::queue::QueueLimits;
+use crate::stats::{Stats, StatsCell};
+use crate::{Boundary, BoundaryError, Framing, MjpegService, OverflowPolicy};
+
+/// The default per-viewer high-water mark: 512 KiB, about ten 50 KB frames.
+pub const DEFAULT_HIGH_WATER_MARK: usize = 512 * 1024;
+
+type ConnectFn = dyn Fn(&ConnectEvent<'_>) + Send + Sync;
+type DisconnectFn = dyn Fn(&DisconnectEvent<'_>) + Send + Sync;
+type IdleFn = dyn Fn() + Send + Sync;
+
+/// A callback and its type name, for `Debug`.
+pub(crate) struct Callback<F: ?Sized>(pub(crate) Arc<F>, &'static str);
+
+impl<F: ?Sized> Clone for Callback<F> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0), self.1)
+    }
+}
+
+impl<F: ?Sized> fmt::Debug for Callback<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.1)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Callbacks {
+    pub(crate) on_connect: Option<Callback<ConnectFn>>,
+    pub(crate) on_disconnect: Option<Callback<DisconnectFn>>,
+    pub(crate) on_idle: Option<Callback<IdleFn>>,
+}
+
+/// Everything a layer was configured with.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    boundary: Boundary,
+    framing: Framing,
+    part_headers: HeaderMap,
+    /// Global response headers as the user left them.
+    headers: HeaderMap,
+    pub(crate) encoder: Arc<PartEncoder>,
+    /// `headers`, without what may never be sent, plus the content type.
+    pub(crate) response_headers: HeaderMap,
+    pub(crate) heartbeat: Option<Duration>,
+    pub(crate) repeat_final_frame: bool,
+    pub(crate) queue: QueueLimits,
+    pub(crate) max_clients: Option<usize>,
+    pub(crate) retry_after: Duration,
+    pub(crate) callbacks: Callbacks,
+}
+
+impl Config {
+    fn new() -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, no-store, max-age=0, must-revalidate"),
+        );
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        headers.insert(header::EXPIRES, HeaderValue::from_static("0"));
+        headers.insert(
+            HeaderName::from_static("x-accel-buffering"),
+            HeaderValue::from_static("no"),
+        );
+        let mut config = Self {
+            boundary: Boundary::default(),
+            framing: Framing::default(),
+            part_headers: default_part_headers(),
+            headers,
+            encoder: Arc::new(PartEncoder::new(
+                Boundary::default(),
+                Framing::default(),
+                HeaderMap::new(),
+            )),
+            response_headers: HeaderMap::new(),
+            heartbeat: None,
+            repeat_final_frame: false,
+            queue: QueueLimits {
+                high_water_mark: DEFAULT_HIGH_WATER_MARK,
+                policy: OverflowPolicy::default(),
+                min_interval: None,
+            },
+            max_clients: None,
+            retry_after: Duration::from_secs(5),
+            callbacks: Callbacks::default(),
+        };
+        config.rebuild();
+        config
+    }
+
+    fn rebuild(&mut self) {
+        self.encoder = Arc::new(PartEncoder::new(
+            self.boundary.clone(),
+            self.framing,
+            self.part_headers.clone(),
+        ));
+        let mut headers = self.headers.clone();
+        strip_unsendable(&mut headers);
+        let content_type = format!("multipart/x-mixed-replace; boundary={}", self.boundary);
+        if let Ok(value) = HeaderValue::from_str(&content_type) {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+        self.response_headers = headers;
+    }
+
+    /// The global headers without the content type: for snapshots.
+    pub(crate) fn plain_headers(&self) -> HeaderMap {
+        let mut headers = self.response_headers.clone();
+        headers.remove(header::CONTENT_TYPE);
+        headers
+    }
+
+    pub(crate) fn default_part_content_type(&self) -> HeaderValue {
+        self.part_headers
+            .get(header::CONTENT_TYPE)
+            .cloned()
+            .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"))
+    }
+}
+
+/// Removes hop-by-hop headers (illegal on HTTP/2) and framing headers the
+/// stream must never carry.
+pub(crate) fn strip_unsendable(headers: &mut HeaderMap) {
+    for name in [
+        header::CONNECTION,
+        HeaderName::from_static("keep-alive"),
+        HeaderName::from_static("proxy-connection"),
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+        header::TE,
+        header::TRAILER,
+        header::CONTENT_LENGTH,
+    ] {
+        headers.remove(name);
+    }
+}
+
+/// Turns responses that carry frames ([`Mjpeg`](crate::Mjpeg),
+/// [`FrameHub::subscribe`](crate::FrameHub::subscribe),
+/// [`FrameHub::snapshot`](crate::FrameHub::snapshot)) into live
+/// `multipart/x-mixed-replace` responses; every other response passes through
+/// unchanged.
+///
+/// Clones share their statistics and connection count.
+///
+/// ```
+/// use std::time::Duration;
+/// use mjpeg_tower::{MjpegLayer, OverflowPolicy};
+///
+/// let layer = MjpegLayer::new()
+///     .boundary("frame")?
+///     .high_water_mark(256 * 1024)
+///     .overflow_policy(OverflowPolicy::KeepLatest)
+///     .max_clients(100)
+///     .heartbeat(Duration::from_secs(2))
+///     .on_disconnect(|event| println!("viewer {} left: {:?}", event.info.id(), event.reason));
+/// # Ok::<(), mjpeg_tower::BoundaryError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct MjpegLayer {
+    pub(crate) config: Arc<Config>,
+    pub(crate) stats: Arc<StatsCell>,
+}
+
+impl Default for MjpegLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MjpegLayer {
+    /// A layer with the defaults: see each setter.
+    pub fn new() -> Self {
+        Self {
+            config: Arc::new(Config::new()),
+            stats: Arc::new(StatsCell::new()),
+        }
+    }
+
+    fn with(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        let config = Arc::make_mut(&mut self.config);
+        change(config);
+        config.rebuild();
+        self
+    }
+
+    /// Sets the multipart boundary (default `mjpeg-tower-boundary-2f9c4e7a1d`).
+    ///
+    /// # Errors
+    /// A [`BoundaryError`] if `boundary` is not a valid unquoted RFC 2046 boundary.
+    pub fn boundary(self, boundary: impl AsRef<str>) -> Result<Self, BoundaryError> {
+        let boundary = Boundary::new(boundary)?;
+        Ok(self.with(|c| c.boundary = boundary))
+    }
+
+    /// Adds or replaces a response header.
+    ///
+    /// The defaults are `Cache-Control: no-cache, no-store, max-age=0,
+    /// must-revalidate`, `Pragma: no-cache`, `Expires: 0` and
+    /// `X-Accel-Buffering: no` (nginx would otherwise buffer the stream).
+    ///
+    /// # Note
+    /// Hop-by-hop headers (`Connection`, `Keep-Alive`, `Transfer-Encoding`,
+    /// `Upgrade`, `TE`, `Trailer`) and `Content-Length` are never sent: they are
+    /// illegal on HTTP/2 or wrong for an endless body. `Content-Type` is always
+    /// the multipart type with the boundary.
+    pub fn header(self, name: HeaderName, value: HeaderValue) -> Self {
+        self.with(|c| {
+            c.headers.insert(name, value);
+        })
+    }
+
+    /// Removes a response header, default or not.
+    pub fn remove_header(self, name: HeaderName) -> Self {
+        self.with(|c| {
+            c.headers.remove(name);
+        })
+    }
+
+    /// Adds or replaces a header sent with every part (default: `Content-Type: image/jpeg`).
+    ///
+    /// A frame's own headers override these. `Content-Length` is ignored: the
+    /// real length is sent.
+    pub fn part_header(self, name: HeaderName, value: HeaderValue) -> Self {
+        self.with(|c| {
+            if name != header::CONTENT_LENGTH {
+                c.part_headers.insert(name, value);
+            }
+        })
+    }
+
+    /// Removes a part header.
+    pub fn remove_part_header(self, name: HeaderName) -> Self {
+        self.with(|c| {
+            c.part_headers.remove(name);
+        })
+    }
+
+    /// Sets the framing (default [`Framing::AdvanceHeaders`]; see [`Framing`] for why).
+    pub fn framing(self, framing: Framing) -> Self {
+        self.with(|c| c.framing = framing)
+    }
+
+    /// Re-sends the last frame when no new one came for `every` (default: off).
+    ///
+    /// Browsers then keep showing the last frame of an idle source, and a dead
+    /// connection is found at the next write.
+    pub fn heartbeat(self, every: Duration) -> Self {
+        self.with(|c| c.heartbeat = (!every.is_zero()).then_some(every))
+    }
+
+    /// Sends the last frame twice before the close delimiter (default: off).
+    ///
+    /// Safari delays drawing the last frame of a series until more data comes;
+    /// the repeat makes it draw.
+    pub fn repeat_final_frame(self, enabled: bool) -> Self {
+        self.with(|c| c.repeat_final_frame = enabled)
+    }
+
+    /// Sets the most payload bytes queued in the layer per viewer
+    /// (default [`DEFAULT_HIGH_WATER_MARK`]).
+    ///
+    /// Kernel and hyper buffers come on top; the adapters' `serve` helpers keep
+    /// those small. A frame is always accepted into an empty queue, so a client
+    /// that stops reading costs at most this plus one frame.
+    pub fn high_water_mark(self, bytes: usize) -> Self {
+        self.with(|c| c.queue.high_water_mark = bytes)
+    }
+
+    /// Sets what happens at the high-water mark (default [`OverflowPolicy::KeepLatest`]).
+    pub fn overflow_policy(self, policy: OverflowPolicy) -> Self {
+        self.with(|c| c.queue.policy = policy)
+    }
+
+    /// Caps each viewer at `fps` frames per second: frames above the rate are
+    /// skipped, never queued (default: no cap; `0` removes the cap).
+    pub fn max_fps(self, fps: u32) -> Self {
+        self.with(|c| {
+            c.queue.min_interval = (fps > 0).then(|| Duration::from_secs(1) / fps);
+        })
+    }
+
+    /// Answers `503 Service Unavailable` with `Retry-After` to a stream request
+    /// when `n` streams are open (default: no limit).
+    pub fn max_clients(self, n: usize) -> Self {
+        self.with(|c| c.max_clients = Some(n))
+    }
+
+    /// The `Retry-After` sent with a `max_clients` rejection (default 5 s).
+    pub fn retry_after(self, after: Duration) -> Self {
+        self.with(|c| c.retry_after = after)
+    }
+
+    /// Called when a viewer's stream starts, with the count of open streams.
+    pub fn on_connect<F>(self, f: F) -> Self
+    where
+        F: Fn(&ConnectEvent<'_>) + Send + Sync + 'static,
+    {
+        let cb = Callback(Arc::new(f) as Arc<ConnectFn>, std::any::type_name::<F>());
+        self.with(|c| c.callbacks.on_connect = Some(cb))
+    }
+
+    /// Called exactly once when a viewer's stream ends, however it ends, with
+    /// the reason, what it received, and the count of streams still open.
+    ///
+    /// It runs when the response body is dropped: within milliseconds of a
+    /// client closing, also while the server is blocked writing to it.
+    pub fn on_disconnect<F>(self, f: F) -> Self
+    where
+        F: Fn(&DisconnectEvent<'_>) + Send + Sync + 'static,
+    {
+        let cb = Callback(Arc::new(f) as Arc<DisconnectFn>, std::any::type_name::<F>());
+        self.with(|c| c.callbacks.on_disconnect = Some(cb))
+    }
+
+    /// Called when the last viewer leaves (after its `on_disconnect`).
+    pub fn on_idle<F>(self, f: F) -> Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        let cb = Callback(Arc::new(f) as Arc<IdleFn>, std::any::type_name::<F>());
+        self.with(|c| c.callbacks.on_idle = Some(cb))
+    }
+
+    /// The layer's counters and status now.
+    pub fn stats(&self) -> Stats {
+        self.stats.snapshot()
+    }
+}
+
+impl<S> Layer<S> for MjpegLayer {
+    type Service = MjpegService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MjpegService::new(inner, self.clone())
+    }
+}

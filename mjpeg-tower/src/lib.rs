@@ -1,0 +1,118 @@
+//! Live MJPEG (`multipart/x-mixed-replace`) streaming as tower middleware.
+//!
+//! Return frames from a handler; [`MjpegLayer`] turns the response into a
+//! stream that browsers, ffmpeg, OpenCV, VLC and reverse proxies accept.
+//! Every other response passes through untouched.
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use bytes::Bytes;
+//! use http::{Request, Response};
+//! use http_body_util::{BodyExt, Full};
+//! use mjpeg_tower::{Frame, Mjpeg, MjpegLayer};
+//! use tower::{ServiceBuilder, ServiceExt, service_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let frames = futures_util::stream::iter([Frame::jpeg(&b"\xFF\xD8 one \xFF\xD9"[..])]);
+//! let mut frames = Some(frames);
+//! let svc = ServiceBuilder::new()
+//!     .layer(MjpegLayer::new().boundary("frame").unwrap())
+//!     .service(service_fn(move |_req: Request<()>| {
+//!         let res = Mjpeg::new(frames.take().unwrap()).into_http_response();
+//!         async move { Ok::<_, Infallible>(res.map(Full::new)) }
+//!     }));
+//!
+//! let res = svc.oneshot(Request::new(())).await.unwrap();
+//! assert_eq!(res.status(), 200);
+//! assert_eq!(res.headers()["content-type"], "multipart/x-mixed-replace; boundary=frame");
+//! let body = res.into_body().collect().await.unwrap().to_bytes();
+//! assert_eq!(
+//!     body,
+//!     Bytes::from_static(b"--frame\r\nContent-Type: image/jpeg\r\n\r\n\xFF\xD8 one \xFF\xD9\
+//!                          \r\n--frame\r\nContent-Type: image/jpeg\r\n\r\n\r\n--frame--\r\n"),
+//! );
+//! # }
+//! ```
+//!
+//! With axum (feature `axum`), a handler returns the responder directly:
+//!
+//! ```ignore
+//! let app = Router::new()
+//!     .route("/stream", get(|State(hub): State<FrameHub>| async move { hub.subscribe() }))
+//!     .route("/snapshot", get(|State(hub): State<FrameHub>| async move { hub.snapshot() }))
+//!     .route("/", get(index))                 // passes through untouched
+//!     .with_state(hub)
+//!     .layer(MjpegLayer::new());
+//! ```
+//!
+//! # Two ways to produce frames
+//! - **Per request**: [`Mjpeg::new`] with a `Stream` of frames; each viewer gets
+//!   its own stream from its start. A task drives the stream into the viewer's
+//!   queue, so the [`OverflowPolicy`] applies (use [`OverflowPolicy::Wait`]
+//!   when every frame must arrive, e.g. recorded footage).
+//! - **Broadcast**: one producer [`publish`](FrameHub::publish)es into a
+//!   [`FrameHub`]; [`subscribe`](FrameHub::subscribe) gives each viewer the
+//!   latest frame at once, then every new one. Frames are encoded once and
+//!   shared by reference with every viewer.
+//!
+//! # Framing and browsers
+//! See [`Framing`]: by default the next part's headers are sent right after
+//! each frame, so Chrome and Edge draw a frame as soon as it arrives rather
+//! than when the next one does. The boundary is sent unquoted (a quoted one
+//! freezes Safari); [`MjpegLayer::repeat_final_frame`] works around Safari
+//! holding back the last frame of a finite stream.
+//!
+//! # Without the layer
+//! A responder returned from a route the layer does not wrap answers
+//! `500 Internal Server Error` with a body saying the layer is missing, never
+//! an empty `200`. [`FrameHub::snapshot`] still answers with the latest frame.
+//!
+//! # Feature flags
+//! | feature | what it adds |
+//! |---|---|
+//! | `axum` | `axum_core::response::IntoResponse` for the responders |
+//! | `warp` | `warp::Reply` for the responders |
+//! | `server` | [`server`]: serving with small send buffers and a write-stall timeout |
+//! | `decoder` | [`decode`]: an incremental parser of multipart streams |
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod body;
+mod boundary;
+mod config;
+mod encode;
+mod feed;
+mod frame;
+mod future;
+mod hub;
+mod integrations;
+mod layer;
+mod lifecycle;
+mod queue;
+mod respond;
+mod responder;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
+mod service;
+mod stats;
+mod streaming;
+
+pub use self::body::MjpegBody;
+pub use self::boundary::{Boundary, BoundaryError};
+pub use self::config::{Framing, OverflowPolicy};
+pub use self::frame::Frame;
+pub use self::future::ResponseFuture;
+pub use self::hub::{FrameHub, FrameHubBuilder, HubStats, Snapshot, Subscribe};
+pub use self::layer::{DEFAULT_HIGH_WATER_MARK, MjpegLayer};
+pub use self::lifecycle::{
+    ConnectEvent, ConnectionInfo, ConnectionStats, DisconnectEvent, DisconnectReason, RemoteAddr,
+    StallFlag,
+};
+pub use self::responder::Mjpeg;
+pub use self::service::MjpegService;
+pub use self::stats::{Stats, Status};
+pub use self::streaming::OverflowError;
+
+/// The error type of stream bodies and producers.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

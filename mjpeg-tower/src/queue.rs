@@ -1,0 +1,253 @@
+//! The per-viewer queue: whole frames, bounded in bytes, with an overflow policy.
+//!
+//! A producer (the hub's `publish`, or the task that drives a per-request
+//! stream) pushes; the viewer's body pops. It knows nothing of HTTP.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::encode::SharedFrame;
+use crate::stats::StatsCell;
+use crate::{BoxError, OverflowPolicy};
+
+/// How a stream of frames ended, as the viewer sees it.
+#[derive(Debug)]
+pub(crate) enum End {
+    Completed,
+    Error(BoxError),
+    Stopped,
+    Overflow,
+}
+
+#[derive(Debug)]
+pub(crate) enum Pop {
+    Frame(Arc<SharedFrame>),
+    End(End),
+}
+
+/// What a push did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    Queued,
+    /// Queued, after dropping this many older frames.
+    QueuedDropping(u64),
+    /// Not queued: the queue is full (drop newest) or the fps limit skipped it.
+    Skipped,
+    /// Not queued; the viewer is now ending with [`End::Overflow`].
+    Overflow,
+    /// Not queued; the viewer is gone or already ended.
+    Closed,
+}
+
+/// Limits for one viewer's queue.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QueueLimits {
+    pub(crate) high_water_mark: usize,
+    pub(crate) policy: OverflowPolicy,
+    pub(crate) min_interval: Option<Duration>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ViewerQueue {
+    limits: QueueLimits,
+    stats: Arc<StatsCell>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    items: VecDeque<Arc<SharedFrame>>,
+    bytes: usize,
+    end: Option<End>,
+    /// The consumer went away: nothing more will be popped.
+    consumer_gone: bool,
+    consumer: Option<Waker>,
+    producer: Option<Waker>,
+    last_accepted: Option<Instant>,
+    popped: u64,
+    dropped: u64,
+}
+
+impl ViewerQueue {
+    pub(crate) fn new(limits: QueueLimits, stats: Arc<StatsCell>) -> Self {
+        Self {
+            limits,
+            stats,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Offers a frame; never blocks. Applies the fps limit, then the policy
+    /// (a producer that cannot wait treats [`OverflowPolicy::Wait`] as drop newest).
+    pub(crate) fn push(&self, frame: Arc<SharedFrame>) -> Pushed {
+        self.push_inner(frame, false)
+    }
+
+    /// Queues a frame from a producer that waited for [`poll_ready`](Self::poll_ready):
+    /// it goes in whatever the fill, so the queue holds at most the mark plus one frame.
+    pub(crate) fn push_waited(&self, frame: Arc<SharedFrame>) -> Pushed {
+        self.push_inner(frame, true)
+    }
+
+    fn push_inner(&self, frame: Arc<SharedFrame>, waited: bool) -> Pushed {
+        let mut state = self.lock();
+        if state.end.is_some() || state.consumer_gone {
+            return Pushed::Closed;
+        }
+        if let Some(min) = self.limits.min_interval {
+            let now = Instant::now();
+            if state.last_accepted.is_some_and(|last| now < last + min) {
+                state.dropped += 1;
+                drop(state);
+                self.stats.record_dropped(1);
+                return Pushed::Skipped;
+            }
+            state.last_accepted = Some(now);
+        }
+        let len = frame.frame().len();
+        let mut dropped = 0;
+        if !waited && !state.items.is_empty() && state.bytes + len > self.limits.high_water_mark {
+            match self.limits.policy {
+                OverflowPolicy::KeepLatest => {
+                    self.stats.record_overflow_event();
+                    while !state.items.is_empty() && state.bytes + len > self.limits.high_water_mark
+                    {
+                        if let Some(old) = state.items.pop_front() {
+                            state.bytes -= old.frame().len();
+                            dropped += 1;
+                        }
+                    }
+                }
+                OverflowPolicy::DropNewest | OverflowPolicy::Wait => {
+                    self.stats.record_overflow_event();
+                    state.dropped += 1;
+                    drop(state);
+                    self.stats.record_dropped(1);
+                    return Pushed::Skipped;
+                }
+                OverflowPolicy::Disconnect => {
+                    state.dropped += state.items.len() as u64 + 1;
+                    state.items.clear();
+                    state.bytes = 0;
+                    state.end = Some(End::Overflow);
+                    let waker = state.consumer.take();
+                    drop(state);
+                    wake(waker);
+                    return Pushed::Overflow;
+                }
+            }
+        }
+        state.dropped += dropped;
+        state.bytes += len;
+        state.items.push_back(frame);
+        let waker = state.consumer.take();
+        drop(state);
+        if dropped > 0 {
+            self.stats.record_dropped(dropped);
+        }
+        wake(waker);
+        if dropped > 0 {
+            Pushed::QueuedDropping(dropped)
+        } else {
+            Pushed::Queued
+        }
+    }
+
+    /// For a producer that waits ([`OverflowPolicy::Wait`]): ready when the queue
+    /// is below its high-water mark; `false` when the viewer is gone.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<bool> {
+        let mut state = self.lock();
+        if state.end.is_some() || state.consumer_gone {
+            return Poll::Ready(false);
+        }
+        if state.items.is_empty() || state.bytes < self.limits.high_water_mark {
+            return Poll::Ready(true);
+        }
+        state.producer = Some(cx.waker().clone());
+        drop(state);
+        self.stats.record_overflow();
+        Poll::Pending
+    }
+
+    /// Takes the oldest frame, or the end once every queued frame is out.
+    pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Pop> {
+        let mut state = self.lock();
+        if let Some(frame) = state.items.pop_front() {
+            state.bytes -= frame.frame().len();
+            state.popped += 1;
+            let waker = state.producer.take();
+            drop(state);
+            wake(waker);
+            return Poll::Ready(Pop::Frame(frame));
+        }
+        if let Some(end) = state.end.take() {
+            // Later polls see a closed, empty queue; the body stops polling anyway.
+            state.end = Some(End::Completed);
+            state.consumer_gone = true;
+            return Poll::Ready(Pop::End(end));
+        }
+        state.consumer = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Whether no frame is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lock().items.is_empty()
+    }
+
+    /// The producer is done: the viewer gets `end` after the queued frames.
+    pub(crate) fn close(&self, end: End) {
+        let mut state = self.lock();
+        if state.end.is_some() || state.consumer_gone {
+            return;
+        }
+        state.end = Some(end);
+        let waker = state.consumer.take();
+        drop(state);
+        wake(waker);
+    }
+
+    /// The viewer is gone: free the queued frames and release a waiting producer.
+    pub(crate) fn close_consumer(&self) {
+        let mut state = self.lock();
+        state.consumer_gone = true;
+        state.items.clear();
+        state.bytes = 0;
+        let waker = state.producer.take();
+        drop(state);
+        wake(waker);
+    }
+
+    /// Frames dropped or skipped for this viewer so far.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.lock().dropped
+    }
+
+    /// Frames taken by the viewer so far.
+    pub(crate) fn popped(&self) -> u64 {
+        self.lock().popped
+    }
+
+    /// Bytes of payload queued now.
+    #[cfg(test)]
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.lock().bytes
+    }
+}
+
+fn wake(waker: Option<Waker>) {
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+use std::task::Waker;
+
+use super::*;
+use crate::Frame;
+
+fn queue(policy: OverflowPolicy, hwm: usize) -> ViewerQueue {
+    let limits = QueueLimits {
+        high_water_mark: hwm,
+        policy,
+        min_interval: None,
+    };
+    ViewerQueue::new(limits, Arc::new(StatsCell::new()))
+}
+
+fn frame(tag: u8, len: usize) -> Arc<SharedFrame> {
+    Arc::new(SharedFrame::new(Frame::new(vec![tag; len])))
+}
+
+fn pop(q: &ViewerQueue) -> Option<u8> {
+    let mut cx = Context::from_waker(Waker::noop());
+    match q.poll_pop(&mut cx) {
+        Poll::Ready(Pop::Frame(f)) => Some(f.frame().data()[0]),
+        Poll::Ready(Pop::End(end)) => panic!("unexpected end {end:?}"),
+        Poll::Pending => None,
+    }
+}
+
+#[test]
+fn keep_latest_drops_oldest_and_stays_bounded() {
+    let q = queue(OverflowPolicy::KeepLatest, 250);
+    for tag in 0..10 {
+        q.push(frame(tag, 100));
+        assert!(q.queued_bytes() <= 250 + 100);
+    }
+    assert_eq!(q.dropped(), 8);
+    assert_eq!((pop(&q), pop(&q), pop(&q)), (Some(8), Some(9), None));
+}
+
+#[test]
+fn drop_newest_keeps_the_oldest() {
+    let q = queue(OverflowPolicy::DropNewest, 250);
+    let results: Vec<_> = (0..4).map(|tag| q.push(frame(tag, 100))).collect();
+    assert_eq!(results[..2], [Pushed::Queued, Pushed::Queued]);
+    assert_eq!(results[2..], [Pushed::Skipped, Pushed::Skipped]);
+    assert_eq!((pop(&q), pop(&q), pop(&q)), (Some(0), Some(1), None));
+    assert_eq!(q.dropped(), 2);
+}
+
+#[test]
+fn a_frame_larger_than_the_mark_still_goes_through_when_the_queue_is_empty() {
+    let q = queue(OverflowPolicy::DropNewest, 10);
+    assert_eq!(q.push(frame(1, 1000)), Pushed::Queued);
+    assert_eq!(pop(&q), Some(1));
+}
+
+#[test]
+fn disconnect_frees_the_queue_and_ends_with_overflow() {
+    let q = queue(OverflowPolicy::Disconnect, 250);
+    q.push(frame(0, 100));
+    q.push(frame(1, 100));
+    assert_eq!(q.push(frame(2, 100)), Pushed::Overflow);
+    assert_eq!(q.queued_bytes(), 0);
+    assert_eq!(q.push(frame(3, 100)), Pushed::Closed);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(matches!(
+        q.poll_pop(&mut cx),
+        Poll::Ready(Pop::End(End::Overflow))
+    ));
+}
+
+#[test]
+fn wait_is_ready_only_below_the_mark() {
+    let q = queue(OverflowPolicy::Wait, 250);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert_eq!(q.poll_ready(&mut cx), Poll::Ready(true));
+    q.push_waited(frame(0, 100));
+    q.push_waited(frame(1, 100));
+    assert_eq!(q.poll_ready(&mut cx), Poll::Ready(true));
+    assert_eq!(q.push_waited(frame(2, 100)), Pushed::Queued);
+    assert_eq!(q.dropped(), 0);
+    assert_eq!(q.poll_ready(&mut cx), Poll::Pending);
+    pop(&q);
+    assert_eq!(q.poll_ready(&mut cx), Poll::Ready(true));
+    q.close_consumer();
+    assert_eq!(q.poll_ready(&mut cx), Poll::Ready(false));
+}
+
+#[test]
+fn a_hub_push_under_wait_drops_the_newest() {
+    let q = queue(OverflowPolicy::Wait, 150);
+    q.push(frame(0, 100));
+    assert_eq!(q.push(frame(1, 100)), Pushed::Skipped);
+    assert_eq!(q.dropped(), 1);
+}
+
+#[test]
+fn queued_frames_come_out_before_the_end() {
+    let q = queue(OverflowPolicy::KeepLatest, 1000);
+    q.push(frame(0, 10));
+    q.close(End::Completed);
+    assert_eq!(q.push(frame(1, 10)), Pushed::Closed);
+    assert_eq!(pop(&q), Some(0));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(matches!(
+        q.poll_pop(&mut cx),
+        Poll::Ready(Pop::End(End::Completed))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn fps_limit_skips_frames_above_the_rate() {
+    let limits = QueueLimits {
+        high_water_mark: 1 << 20,
+        policy: OverflowPolicy::KeepLatest,
+        min_interval: Some(Duration::from_millis(100)),
+    };
+    let q = ViewerQueue::new(limits, Arc::new(StatsCell::new()));
+    let mut accepted = 0;
+    for tag in 0..50u8 {
+        if q.push(frame(tag, 10)) == Pushed::Queued {
+            accepted += 1;
+        }
+        tokio::time::advance(Duration::from_millis(20)).await;
+    }
+    // 50 frames over one second at 50 fps, limited to 10 fps.
+    assert_eq!(accepted, 10);
+    assert_eq!(q.dropped(), 40);
+}

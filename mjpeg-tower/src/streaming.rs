@@ -1,0 +1,177 @@
+//! The live part of a streaming body: pops frames from the viewer's queue and
+//! hands their encoded chunks to the connection.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::Frame;
+use tokio::time::{Instant, Sleep};
+
+use crate::encode::{EncodedPart, PartEncoder};
+use crate::feed::Feed;
+use crate::lifecycle::Connection;
+use crate::queue::{End, Pop, ViewerQueue};
+use crate::{BoxError, DisconnectReason};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Opening,
+    Live,
+    Done,
+}
+
+pub(crate) struct StreamBody {
+    encoder: Arc<PartEncoder>,
+    queue: Arc<ViewerQueue>,
+    feed: Feed,
+    /// Chunks of the part being sent: a part is never torn.
+    out: VecDeque<Bytes>,
+    phase: Phase,
+    last: Option<EncodedPart>,
+    heartbeat: Option<(Duration, Pin<Box<Sleep>>)>,
+    repeat_final_frame: bool,
+    conn: Connection,
+}
+
+impl StreamBody {
+    pub(crate) fn new(
+        encoder: Arc<PartEncoder>,
+        queue: Arc<ViewerQueue>,
+        feed: Feed,
+        heartbeat: Option<Duration>,
+        repeat_final_frame: bool,
+        conn: Connection,
+    ) -> Self {
+        Self {
+            encoder,
+            queue,
+            feed,
+            out: VecDeque::with_capacity(4),
+            phase: Phase::Opening,
+            last: None,
+            heartbeat: heartbeat.map(|every| (every, Box::pin(tokio::time::sleep(every)))),
+            repeat_final_frame,
+            conn,
+        }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.phase == Phase::Done && self.out.is_empty()
+    }
+
+    pub(crate) fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        loop {
+            if let Some(chunk) = self.out.pop_front() {
+                let len = chunk.len() as u64;
+                self.conn.stats.bytes_sent += len;
+                self.conn.stats_cell().record_sent(0, len);
+                return Poll::Ready(Some(Ok(Frame::data(chunk))));
+            }
+            match self.phase {
+                Phase::Opening => {
+                    self.out.push_back(self.encoder.opening());
+                    self.phase = Phase::Live;
+                    continue;
+                }
+                Phase::Done => return Poll::Ready(None),
+                Phase::Live => {}
+            }
+            self.feed.poll_inline(&self.queue, cx);
+            match self.queue.poll_pop(cx) {
+                Poll::Ready(Pop::Frame(frame)) => {
+                    let part = frame.encoded(&self.encoder);
+                    self.out.extend(part.chunks());
+                    self.last = Some(part);
+                    self.conn.stats.frames_sent += 1;
+                    self.conn.stats_cell().record_sent(1, 0);
+                    if let Some((every, sleep)) = &mut self.heartbeat {
+                        sleep.as_mut().reset(Instant::now() + *every);
+                    }
+                }
+                Poll::Ready(Pop::End(end)) => {
+                    if let Some(err) = self.finish(end) {
+                        return Poll::Ready(Some(Err(err)));
+                    }
+                }
+                Poll::Pending => {
+                    let Some((every, sleep)) = &mut self.heartbeat else {
+                        return Poll::Pending;
+                    };
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    sleep.as_mut().reset(Instant::now() + *every);
+                    if let Some(last) = &self.last {
+                        self.out.extend(last.chunks());
+                        self.conn.stats.heartbeats += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Queues the close delimiter (or returns the error that aborts the response).
+    fn finish(&mut self, end: End) -> Option<BoxError> {
+        self.phase = Phase::Done;
+        let reason = match end {
+            End::Completed => DisconnectReason::Completed,
+            End::Stopped => DisconnectReason::Stopped,
+            End::Error(err) => {
+                self.conn.error = Some(err);
+                DisconnectReason::ProducerError
+            }
+            End::Overflow => {
+                self.conn.reason = Some(DisconnectReason::Overflow);
+                return Some(OverflowError.into());
+            }
+        };
+        self.conn.reason = Some(reason);
+        if self.repeat_final_frame {
+            if let Some(last) = &self.last {
+                self.out.extend(last.chunks());
+            }
+        }
+        self.out.push_back(self.encoder.close());
+        None
+    }
+}
+
+impl Drop for StreamBody {
+    fn drop(&mut self) {
+        self.queue.close_consumer();
+        self.conn.stats.frames_dropped = self.queue.dropped();
+    }
+}
+
+impl fmt::Debug for StreamBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamBody")
+            .field("phase", &self.phase)
+            .field("conn", &self.conn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error that ends a response whose viewer overflowed under
+/// [`OverflowPolicy::Disconnect`](crate::OverflowPolicy::Disconnect).
+#[derive(Debug)]
+pub struct OverflowError;
+
+impl fmt::Display for OverflowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "viewer fell behind past its high-water mark; disconnected by the overflow policy",
+        )
+    }
+}
+
+impl std::error::Error for OverflowError {}
