@@ -106,7 +106,7 @@ impl PartEncoder {
     /// Encodes one frame into the chunks that follow what was sent before it.
     pub(crate) fn encode(&self, frame: &Frame) -> EncodedPart {
         let head = match self.framing {
-            Framing::AdvanceHeaders if !frame.has_own_headers() => Bytes::new(),
+            Framing::AdvanceHeaders if self.sent_ahead_fits(frame) => Bytes::new(),
             Framing::AdvanceHeaders => {
                 // The header block sent ahead cannot carry this frame's own
                 // headers: close that part empty and open a complete one.
@@ -128,6 +128,15 @@ impl PartEncoder {
             payload: frame.data().clone(),
             tail: self.tail.clone(),
         }
+    }
+
+    /// Whether the header block sent ahead is this frame's: it adds no header
+    /// and its content type, if any, is the default one.
+    fn sent_ahead_fits(&self, frame: &Frame) -> bool {
+        frame.headers().is_empty()
+            && frame
+                .content_type()
+                .is_none_or(|ct| self.part_headers.get(CONTENT_TYPE) == Some(ct))
     }
 
     fn put_full_headers(&self, dst: &mut BytesMut, frame: &Frame) {

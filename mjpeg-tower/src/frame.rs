@@ -53,8 +53,9 @@ impl Frame {
     ///
     /// # Note
     /// With [`Framing::AdvanceHeaders`](crate::Framing::AdvanceHeaders) the next
-    /// part's headers are sent before its frame is known, so a frame with its own
-    /// headers goes out as a part of its own, after an empty part that parsers skip.
+    /// part's headers are sent before its frame is known, so a frame whose
+    /// headers differ from the layer's part headers goes out as a part of its
+    /// own, after an empty part that parsers skip.
     /// Prefer [`Framing::Standard`](crate::Framing::Standard) when most frames carry
     /// their own headers.
     #[must_use]
@@ -95,11 +96,6 @@ impl Frame {
     /// This frame's own extra part headers (never `Content-Type` or `Content-Length`).
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
-    }
-
-    /// Whether the frame carries no headers of its own.
-    pub(crate) fn has_own_headers(&self) -> bool {
-        self.content_type.is_some() || !self.headers.is_empty()
     }
 }
 

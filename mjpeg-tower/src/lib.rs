@@ -80,6 +80,9 @@
 mod body;
 mod boundary;
 mod config;
+#[cfg(feature = "decoder")]
+#[cfg_attr(docsrs, doc(cfg(feature = "decoder")))]
+pub mod decode;
 mod encode;
 mod feed;
 mod frame;

@@ -237,7 +237,6 @@ impl ViewerQueue {
     }
 
     /// Bytes of payload queued now.
-    #[cfg(test)]
     pub(crate) fn queued_bytes(&self) -> usize {
         self.lock().bytes
     }

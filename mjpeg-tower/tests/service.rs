@@ -1,47 +1,21 @@
 //! In-process tests of the layer with tower's `oneshot`: no sockets.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 mod support;
 
-use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream;
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full};
-use mjpeg_tower::{BoxError, DisconnectReason, Frame, Framing, Mjpeg, MjpegBody, MjpegLayer};
-use support::{Event, Recorder};
-use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
-
-type Handler = Arc<dyn Fn(&Request<()>) -> Response<Bytes> + Send + Sync>;
-
-/// A service answering with `handler`'s response, behind `layer`.
-fn app(
-    layer: MjpegLayer,
-    handler: impl Fn(&Request<()>) -> Response<Bytes> + Send + Sync + 'static,
-) -> impl Service<Request<()>, Response = Response<MjpegBody<Full<Bytes>>>, Error = Infallible> + Clone
-{
-    let handler: Handler = Arc::new(handler);
-    ServiceBuilder::new()
-        .layer(layer)
-        .service(service_fn(move |req: Request<()>| {
-            let res = handler(&req).map(Full::new);
-            async move { Ok::<_, Infallible>(res) }
-        }))
-}
+use http_body_util::BodyExt;
+use mjpeg_tower::{BoxError, DisconnectReason, Frame, Framing, Mjpeg, MjpegLayer};
+use support::{Event, Recorder, app, body_string};
+use tower::ServiceExt;
 
 fn frames(payloads: &[&'static str]) -> Mjpeg {
     let frames: Vec<Frame> = payloads.iter().map(|&p| Frame::from(p)).collect();
     Mjpeg::new(stream::iter(frames))
-}
-
-async fn body_string<B>(res: Response<B>) -> String
-where
-    B: http_body::Body<Data = Bytes>,
-    B::Error: std::fmt::Debug,
-{
-    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
 }
 
 #[tokio::test]

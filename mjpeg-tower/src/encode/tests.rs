@@ -89,6 +89,13 @@ fn advance_headers_frame_with_own_headers_gets_a_complete_part() {
 }
 
 #[test]
+fn advance_headers_frame_whose_headers_match_the_defaults_needs_no_extra_part() {
+    let enc = encoder(Framing::AdvanceHeaders);
+    let part = enc.encode(&Frame::jpeg(&b"x"[..]));
+    assert!(part.head.is_empty());
+}
+
+#[test]
 fn payload_is_shared_not_copied() {
     let frame = Frame::new(vec![7u8; 50_000]);
     let part = encoder(Framing::AdvanceHeaders).encode(&frame);

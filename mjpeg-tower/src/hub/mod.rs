@@ -126,6 +126,9 @@ pub struct HubStats {
     pub min_delivered: u64,
     /// The most frames any current viewer has dropped.
     pub max_dropped: u64,
+    /// The most payload bytes queued in the layer for any current viewer:
+    /// bounded by the layer's high-water mark plus one frame.
+    pub max_queued_bytes: usize,
     /// Whether [`FrameHub::stop`] was called.
     pub stopped: bool,
 }
@@ -262,6 +265,7 @@ impl FrameHub {
             dropped: self.inner.gone_dropped.load(Relaxed),
             min_delivered: if viewers.is_empty() { 0 } else { u64::MAX },
             max_dropped: 0,
+            max_queued_bytes: 0,
             stopped: self.is_stopped(),
         };
         for queue in viewers.values() {
@@ -270,6 +274,7 @@ impl FrameHub {
             stats.dropped += dropped;
             stats.min_delivered = stats.min_delivered.min(delivered);
             stats.max_dropped = stats.max_dropped.max(dropped);
+            stats.max_queued_bytes = stats.max_queued_bytes.max(queue.queued_bytes());
         }
         stats
     }
@@ -346,6 +351,3 @@ impl Drop for HubViewer {
         self.hub.unregister(self.id);
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -6,10 +6,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
-use mjpeg_tower::{DisconnectReason, MjpegLayer};
+use std::convert::Infallible;
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use mjpeg_tower::{DisconnectReason, MjpegBody, MjpegLayer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tower::{Service, ServiceBuilder, service_fn};
 
 /// One lifecycle event as the callbacks saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,4 +228,44 @@ pub fn count(haystack: &[u8], needle: &[u8]) -> usize {
         .windows(needle.len())
         .filter(|w| *w == needle)
         .count()
+}
+
+type Handler = Arc<dyn Fn(&Request<()>) -> Response<Bytes> + Send + Sync>;
+
+/// A service answering with `handler`'s response, behind `layer`.
+pub fn app(
+    layer: MjpegLayer,
+    handler: impl Fn(&Request<()>) -> Response<Bytes> + Send + Sync + 'static,
+) -> impl Service<
+    Request<()>,
+    Response = Response<MjpegBody<Full<Bytes>>>,
+    Error = Infallible,
+    Future: Send,
+> + Clone
++ Send {
+    let handler: Handler = Arc::new(handler);
+    ServiceBuilder::new()
+        .layer(layer)
+        .service(service_fn(move |req: Request<()>| {
+            let res = handler(&req).map(Full::new);
+            async move { Ok::<_, Infallible>(res) }
+        }))
+}
+
+pub async fn body_string<B>(res: Response<B>) -> String
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::fmt::Debug,
+{
+    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
+
+/// The next data chunk of `body` as text (panics at the end of the body).
+pub async fn next_chunk<B>(body: &mut B) -> String
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Debug,
+{
+    let frame = body.frame().await.expect("body ended").unwrap();
+    String::from_utf8_lossy(&frame.into_data().unwrap()).into_owned()
 }

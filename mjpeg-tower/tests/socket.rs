@@ -1,0 +1,311 @@
+//! The layer on real loopback sockets, served by `server::Server`, read by a
+//! raw HTTP/1.1 client and checked with the strict decoder.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
+
+mod support;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, stream};
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use mjpeg_tower::decode::{Decoder, Part};
+use mjpeg_tower::server::Server;
+use mjpeg_tower::{
+    BoxError, DisconnectReason, Frame, FrameHub, Framing, Mjpeg, MjpegLayer, OverflowPolicy,
+};
+use support::{Event, RawClient, Recorder};
+use tower::{ServiceBuilder, service_fn};
+
+const FRAME_LEN: usize = 50_000;
+
+/// Serves `route(path)` behind `layer` on a fresh loopback port.
+async fn serve(
+    layer: MjpegLayer,
+    server: Server,
+    route: impl Fn(&str) -> Response<Bytes> + Send + Sync + 'static,
+) -> SocketAddr {
+    let route = Arc::new(route);
+    let svc =
+        ServiceBuilder::new()
+            .layer(layer)
+            .service(service_fn(move |req: Request<Incoming>| {
+                let res = route(req.uri().path()).map(Full::new);
+                async move { Ok::<_, Infallible>(res) }
+            }));
+    let listener = server.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server.serve(listener, svc));
+    addr
+}
+
+/// Every part of `body`, parsed strictly; asserts the stream was closed.
+fn parts(body: &[u8]) -> Vec<Part> {
+    let mut decoder = Decoder::new("B").unwrap().strict(true);
+    decoder.push(body);
+    let mut parts = Vec::new();
+    while let Some(part) = decoder.next_part().unwrap() {
+        parts.push(part);
+    }
+    while let Some(part) = decoder.finish().unwrap() {
+        parts.push(part);
+    }
+    assert!(decoder.is_closed(), "no close delimiter");
+    parts
+}
+
+/// A 50 KB frame whose every byte is `n`: a torn part would show.
+fn numbered(n: u8) -> Frame {
+    Frame::jpeg(vec![n; FRAME_LEN])
+}
+
+/// The frame numbers received, asserting each part is whole.
+fn numbers(parts: &[Part]) -> Vec<u8> {
+    parts
+        .iter()
+        .map(|p| {
+            assert_eq!(p.body.len(), FRAME_LEN, "torn part");
+            assert!(p.body.iter().all(|&b| b == p.body[0]), "mixed part");
+            p.body[0]
+        })
+        .collect()
+}
+
+fn layer(rec: &Recorder) -> MjpegLayer {
+    rec.attach(MjpegLayer::new().boundary("B").unwrap())
+}
+
+#[tokio::test]
+async fn a_finite_stream_arrives_whole_in_both_framings_and_completes() {
+    for framing in [Framing::Standard, Framing::AdvanceHeaders] {
+        let rec = Recorder::default();
+        let addr = serve(layer(&rec).framing(framing), Server::new(), |_| {
+            let frames: Vec<Frame> = (0..10)
+                .map(|n| Frame::jpeg(format!("frame {n} {}", "x".repeat(n * 1000))))
+                .collect();
+            Mjpeg::new(stream::iter(frames)).into_http_response()
+        })
+        .await;
+        let mut client = RawClient::get(addr, "/").await;
+        assert_eq!(client.status(), 200);
+        assert_eq!(
+            client.header("content-type").unwrap(),
+            "multipart/x-mixed-replace; boundary=B"
+        );
+        client.read_body_until(|_| false).await;
+        let parts = parts(client.body());
+        assert_eq!(parts.len(), 10, "{framing:?}");
+        for (n, part) in parts.iter().enumerate() {
+            assert_eq!(part.body, format!("frame {n} {}", "x".repeat(n * 1000)));
+            assert_eq!(part.content_type(), Some("image/jpeg"));
+            let expected_len = (framing == Framing::Standard).then_some(part.body.len());
+            assert_eq!(part.content_length(), expected_len);
+        }
+        let d = rec.wait_disconnects(1).await;
+        assert!(matches!(
+            d[0],
+            Event::Disconnect {
+                reason: DisconnectReason::Completed,
+                frames: 10,
+                active: 0,
+                ..
+            }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_producer_error_closes_the_stream_cleanly() {
+    let rec = Recorder::default();
+    let addr = serve(layer(&rec), Server::new(), |_| {
+        let items: Vec<Result<Frame, BoxError>> =
+            vec![Ok(numbered(1)), Err("decoder crashed".into())];
+        Mjpeg::try_new(stream::iter(items)).into_http_response()
+    })
+    .await;
+    let mut client = RawClient::get(addr, "/").await;
+    client.read_body_until(|_| false).await;
+    assert!(client.ended, "the chunked body must end cleanly");
+    assert_eq!(numbers(&parts(client.body())), [1]);
+    let d = rec.wait_disconnects(1).await;
+    assert!(
+        matches!(&d[0], Event::Disconnect { reason: DisconnectReason::ProducerError, error: Some(e), .. } if e == "decoder crashed")
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_mid_stream_is_reported_once() {
+    let rec = Recorder::default();
+    let hub = FrameHub::new();
+    let h = hub.clone();
+    let layer = layer(&rec);
+    let addr = serve(layer.clone(), Server::new(), move |_| {
+        h.subscribe().into_http_response()
+    })
+    .await;
+    let producer = hub.clone();
+    let publishing = tokio::spawn(async move {
+        for n in 0..=255u8 {
+            producer.publish(numbered(n));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    let mut client = RawClient::get(addr, "/").await;
+    client
+        .read_body_until(|b| support::count(b, b"\r\n--B\r\n") >= 3)
+        .await;
+    assert_eq!(hub.viewers(), 1);
+    drop(client);
+    let d = rec.wait_disconnects(1).await;
+    assert!(
+        matches!(
+            d[0],
+            Event::Disconnect {
+                reason: DisconnectReason::ClientClosed,
+                active: 0,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
+    support::wait_until(|| hub.viewers() == 0).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        rec.disconnects().len(),
+        1,
+        "on_disconnect fires exactly once"
+    );
+    assert_eq!(rec.events().last(), Some(&Event::Idle));
+    assert_eq!(layer.stats().active, 0);
+    publishing.abort();
+}
+
+/// Publishes 60 numbered frames into a hub whose only viewer reads nothing
+/// until the producer is done, then stops the hub and returns what arrived.
+async fn stalled_viewer_of_a_hub(policy: OverflowPolicy) -> (Vec<u8>, mjpeg_tower::HubStats) {
+    const HWM: usize = 4 * FRAME_LEN;
+    let hub = FrameHub::new();
+    let h = hub.clone();
+    let layer = MjpegLayer::new()
+        .boundary("B")
+        .unwrap()
+        .high_water_mark(HWM)
+        .overflow_policy(policy);
+    let addr = serve(layer, Server::new(), move |_| {
+        h.subscribe().into_http_response()
+    })
+    .await;
+    let mut client = RawClient::get(addr, "/").await;
+    support::wait_until(|| hub.viewers() == 1).await;
+    let mut worst = 0;
+    for n in 0..60 {
+        // Never blocks, whatever the viewer does.
+        hub.publish(numbered(n));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        worst = worst.max(hub.stats().max_queued_bytes);
+    }
+    assert!(worst <= HWM + FRAME_LEN, "{policy:?}: {worst} bytes queued");
+    let stats = hub.stats();
+    hub.stop();
+    client.read_body_until(|_| false).await;
+    (numbers(&parts(client.body())), stats)
+}
+
+#[tokio::test]
+async fn a_stalled_viewer_under_keep_latest_is_bounded_and_ends_on_the_latest_frame() {
+    let (got, stats) = stalled_viewer_of_a_hub(OverflowPolicy::KeepLatest).await;
+    assert!(stats.max_dropped > 0, "{stats:?}");
+    assert_eq!(got.last(), Some(&59));
+    assert!(got.windows(2).all(|w| w[0] < w[1]), "order kept: {got:?}");
+    assert_eq!(got.len() as u64 + stats.max_dropped, 60);
+}
+
+#[tokio::test]
+async fn a_stalled_viewer_under_drop_newest_is_bounded_and_keeps_the_oldest() {
+    let (got, stats) = stalled_viewer_of_a_hub(OverflowPolicy::DropNewest).await;
+    assert!(stats.max_dropped > 0, "{stats:?}");
+    assert_eq!(got[..3], [0, 1, 2]);
+    assert!(!got.contains(&59) || got.len() == 60);
+    assert!(got.windows(2).all(|w| w[0] < w[1]), "order kept: {got:?}");
+}
+
+#[tokio::test]
+async fn wait_holds_a_per_request_stream_back_and_delivers_every_frame() {
+    const FRAMES: usize = 200;
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let p = pulled.clone();
+    let layer = MjpegLayer::new()
+        .boundary("B")
+        .unwrap()
+        .high_water_mark(2 * FRAME_LEN)
+        .overflow_policy(OverflowPolicy::Wait);
+    let addr = serve(layer, Server::new(), move |_| {
+        let p = p.clone();
+        let frames = stream::iter(0..FRAMES).map(move |n| {
+            p.fetch_add(1, Ordering::Relaxed);
+            numbered(n as u8)
+        });
+        Mjpeg::new(frames).into_http_response()
+    })
+    .await;
+    let mut client = RawClient::send(addr, "/").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Kernel buffers (64 KiB send, 16 KiB receive) and hyper's write buffer
+    // take some frames; the layer holds at most the mark plus one.
+    let while_stalled = pulled.load(Ordering::Relaxed);
+    assert!(
+        while_stalled < 40,
+        "the producer ran ahead: {while_stalled} of {FRAMES} frames pulled"
+    );
+    client.read_head().await;
+    client.read_body_until(|_| false).await;
+    let got = numbers(&parts(client.body()));
+    assert_eq!(got, (0..FRAMES).map(|n| n as u8).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_by_the_stall_timeout_with_reason_overflow() {
+    for policy in [OverflowPolicy::Disconnect, OverflowPolicy::KeepLatest] {
+        let rec = Recorder::default();
+        let hub = FrameHub::new();
+        let h = hub.clone();
+        let layer = layer(&rec)
+            .high_water_mark(2 * FRAME_LEN)
+            .overflow_policy(policy);
+        let server = Server::new().write_stall_timeout(Some(Duration::from_millis(300)));
+        let addr = serve(layer.clone(), server, move |_| {
+            h.subscribe().into_http_response()
+        })
+        .await;
+        let _client = RawClient::send(addr, "/").await; // never reads
+        support::wait_until(|| hub.viewers() == 1).await;
+        let producer = hub.clone();
+        let publishing = tokio::spawn(async move {
+            for n in 0..=255u8 {
+                producer.publish(numbered(n));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let d = rec.wait_disconnects(1).await;
+        assert!(
+            matches!(
+                d[0],
+                Event::Disconnect {
+                    reason: DisconnectReason::Overflow,
+                    active: 0,
+                    ..
+                }
+            ),
+            "{policy:?}: {d:?}"
+        );
+        support::wait_until(|| hub.viewers() == 0).await;
+        assert!(layer.stats().overflow_events >= 1);
+        publishing.abort();
+    }
+}
