@@ -73,7 +73,7 @@
 //! | `axum` | `axum_core::response::IntoResponse` for the responders |
 //! | `warp` | `warp::Reply` for the responders |
 //! | `server` | [`server`]: serving with small send buffers and a write-stall timeout |
-//! | `decoder` | [`decode`]: an incremental parser of multipart streams |
+//! | `decoder` | `decode`: an incremental parser of multipart streams (for clients, relays, tests) |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -108,10 +108,14 @@ pub(crate) fn respond<B>(
     Respond::Now(with_parts(MjpegBody::stream(body)))
 }
 
-/// The layer's headers, then the handler's own (which win), minus what may not be sent.
+/// The layer's headers, then the handler's own (which win), minus what may
+/// not be sent. The handler's response was a placeholder: its content type and
+/// encoding (a compression layer inside this one may have gzipped it) describe
+/// that placeholder, not the stream.
 fn merge(mut base: HeaderMap, handler: &HeaderMap) -> HeaderMap {
     let mut handler = handler.clone();
     handler.remove(header::CONTENT_TYPE);
+    handler.remove(header::CONTENT_ENCODING);
     strip_unsendable(&mut handler);
     for name in handler.keys() {
         base.remove(name);

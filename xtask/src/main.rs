@@ -1,1 +1,74 @@
-fn main() {}
+//! Project tasks: `cargo xtask <task>`. Standard library only.
+
+use std::env;
+use std::process::{Command, ExitCode};
+
+const TASKS: &[(&str, &str)] = &[
+    (
+        "ci",
+        "everything CI runs: fmt check, clippy (deny warnings), tests, rustdoc (deny warnings)",
+    ),
+    ("test", "cargo test --workspace"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("test") => cargo(&["test", "--workspace"], &[]),
+        Some(other) => Err(format!(
+            "unknown task {other:?}; run `cargo xtask` for the list"
+        )),
+        None => {
+            println!("usage: cargo xtask <task>\n\ntasks:");
+            for (name, what) in TASKS {
+                println!("  {name:<12} {what}");
+            }
+            return ExitCode::SUCCESS;
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ci() -> Result<(), String> {
+    cargo(&["fmt", "--all", "--check"], &[])?;
+    cargo(
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    cargo(&["test", "--workspace"], &[])?;
+    cargo(
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    Ok(())
+}
+
+/// Runs `$CARGO args...`, failing loudly with the command line.
+fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("xtask: $ cargo {}", args.join(" "));
+    let status = Command::new(&cargo)
+        .args(args)
+        .envs(envs.iter().copied())
+        .status()
+        .map_err(|e| format!("could not run {cargo}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}

@@ -49,9 +49,18 @@
 //!
 //! # Compression
 //! tower-http's `CompressionLayer` compresses `multipart/x-mixed-replace` by
-//! default and buffers the stream; browsers then show nothing. Put the
-//! `MjpegLayer` routes outside the compression layer, or give the compression
-//! layer a predicate that skips `multipart/x-mixed-replace`.
+//! default, and a gzip encoder holds frames back until its buffer fills. Either
+//! apply `MjpegLayer` outside it (`.layer(CompressionLayer::new()).layer(MjpegLayer::new())`:
+//! the stream is made after compression ran, and goes out uncompressed), or
+//! give the compression layer a predicate that skips the stream:
+//!
+//! ```ignore
+//! use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+//! let skip_streams = SizeAbove::default()
+//!     .and(NotForContentType::IMAGES)
+//!     .and(NotForContentType::const_new("multipart/x-mixed-replace"));
+//! let app = router.layer(MjpegLayer::new()).layer(CompressionLayer::new().compress_when(skip_streams));
+//! ```
 //!
 //! # Note
 //! With both the `axum` and `warp` features of `mjpeg-tower` on (a workspace

@@ -2,9 +2,9 @@
 //!
 //! The responders ([`Mjpeg`], [`FrameHub::subscribe`], [`FrameHub::snapshot`])
 //! are [`warp::Reply`]s. warp filters are not tower services, but
-//! `warp::service(filter)` is: [`serve`] wraps it in [`MjpegLayer`] and serves
+//! `warp::service(routes)` is: [`serve`] wraps it in [`MjpegLayer`] and serves
 //! it with hyper-util (HTTP/1.1 and h2c), with the same slow-client protection
-//! as the axum adapter.
+//! (small send buffer, write-stall timeout) as the axum adapter.
 //!
 //! ```
 //! use warp::Filter;
@@ -18,7 +18,18 @@
 //! let routes = stream.or(index);
 //!
 //! let listener = mjpeg_warp::bind("127.0.0.1:0".parse().unwrap()).await?;
-//! tokio::spawn(mjpeg_warp::serve(listener, routes, MjpegLayer::new()));
+//! let addr = listener.local_addr()?;
+//! tokio::spawn(mjpeg_warp::serve(listener, warp::service(routes), MjpegLayer::new()));
+//! hub.publish(vec![0xFF, 0xD8, 0xFF, 0xD9]);
+//!
+//! let mut s = tokio::net::TcpStream::connect(addr).await?;
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! s.write_all(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n").await?;
+//! let mut head = vec![0; 512];
+//! let n = s.read(&mut head).await?;
+//! let head = String::from_utf8_lossy(&head[..n]);
+//! assert!(head.starts_with("HTTP/1.1 200 OK"));
+//! assert!(head.contains("content-type: multipart/x-mixed-replace; boundary="));
 //! # Ok(()) }
 //! ```
 //!
@@ -30,10 +41,15 @@
 use std::io;
 use std::net::SocketAddr;
 
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use hyper::body::Incoming;
 use tokio::net::TcpListener;
 use tower_layer::Layer;
-use warp::{Filter, Reply, reject::Reject};
+use tower_service::Service;
 
+pub use mjpeg_tower::BoxError;
 pub use mjpeg_tower::server::{DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server};
 pub use mjpeg_tower::{
     Boundary, BoundaryError, ConnectEvent, ConnectionInfo, ConnectionStats, DisconnectEvent,
@@ -49,42 +65,53 @@ pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     Server::new().bind(addr).await
 }
 
-/// Serves `filter` behind `layer` on `listener` with slow-client protection.
+/// Serves `service` (made with [`warp::service`]) behind `layer` on
+/// `listener`, with slow-client protection.
+///
+/// # Note
+/// warp keeps the trait that filter errors must implement private, so a
+/// helper cannot take the filter itself; `warp::service(routes)` is the one
+/// extra call.
 ///
 /// # Errors
 /// Only if accepting connections fails for good.
-pub async fn serve<F>(listener: TcpListener, filter: F, layer: MjpegLayer) -> io::Result<()>
+pub async fn serve<S, B>(listener: TcpListener, service: S, layer: MjpegLayer) -> io::Result<()>
 where
-    F: Filter + Clone + Send + Sync + 'static,
-    F::Extract: Reply,
-    F::Error: Reject,
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
 {
     serve_with(
         Server::new(),
         listener,
-        filter,
+        service,
         layer,
         std::future::pending(),
     )
     .await
 }
 
-/// Serves `filter` behind `layer` with a [`Server`] of your settings, until `signal` resolves.
+/// Like [`serve`], with a [`Server`] of your settings, until `signal` resolves.
 ///
 /// # Errors
 /// Only if accepting connections fails for good.
-pub async fn serve_with<F>(
+pub async fn serve_with<S, B>(
     server: Server,
     listener: TcpListener,
-    filter: F,
+    service: S,
     layer: MjpegLayer,
     signal: impl std::future::Future<Output = ()> + Send,
 ) -> io::Result<()>
 where
-    F: Filter + Clone + Send + Sync + 'static,
-    F::Extract: Reply,
-    F::Error: Reject,
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
 {
-    let service = layer.layer(warp::service(filter));
-    server.serve_with_shutdown(listener, service, signal).await
+    server
+        .serve_with_shutdown(listener, layer.layer(service), signal)
+        .await
 }

@@ -1,26 +1,4 @@
 //! [`FrameHub`]: one producer, many viewers.
-//!
-//! The producer publishes frames; each viewer's response gets the latest frame
-//! at once, then every new one, subject to its layer's overflow policy. A
-//! frame is encoded once and shared by reference with every viewer.
-//!
-//! ```
-//! use mjpeg_tower::{Frame, FrameHub};
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let hub = FrameHub::new();
-//! let producer = hub.clone();
-//! tokio::spawn(async move {
-//!     loop {
-//!         // Sleep while nobody watches: render only for viewers.
-//!         producer.wait_for_viewers().await;
-//!         producer.publish(Frame::jpeg(vec![0xFF, 0xD8, 0xFF, 0xD9]));
-//!         tokio::time::sleep(std::time::Duration::from_millis(33)).await;
-//!     }
-//! });
-//! assert_eq!(hub.viewers(), 0);
-//! # }
-//! ```
 
 mod responders;
 
@@ -42,7 +20,29 @@ const DEFAULT_SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Broadcasts frames from one producer to every viewer.
 ///
-/// Cheap to clone (an `Arc`), `Send + Sync`. See the [module docs](self).
+/// Cheap to clone (an `Arc`), `Send + Sync`.
+///
+/// The producer publishes frames; each viewer's response gets the latest frame
+/// at once, then every new one, subject to its layer's overflow policy. A
+/// frame is encoded once and shared by reference with every viewer.
+///
+/// ```
+/// use mjpeg_tower::{Frame, FrameHub};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let hub = FrameHub::new();
+/// let producer = hub.clone();
+/// tokio::spawn(async move {
+///     loop {
+///         // Sleep while nobody watches: render only for viewers.
+///         producer.wait_for_viewers().await;
+///         producer.publish(Frame::jpeg(vec![0xFF, 0xD8, 0xFF, 0xD9]));
+///         tokio::time::sleep(std::time::Duration::from_millis(33)).await;
+///     }
+/// });
+/// assert_eq!(hub.viewers(), 0);
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct FrameHub {
     inner: Arc<Inner>,
