@@ -6,9 +6,13 @@ use std::process::{Command, ExitCode};
 const TASKS: &[(&str, &str)] = &[
     (
         "ci",
-        "everything CI runs: fmt check, clippy (deny warnings), tests, rustdoc (deny warnings)",
+        "everything CI runs: fmt check, clippy, tests, rustdoc (all denying warnings), conformance",
     ),
     ("test", "cargo test --workspace"),
+    (
+        "conformance",
+        "every check on every backend; [--backend axum|warp|tower] [--check NAME] [--json PATH] [--require-clients]",
+    ),
 ];
 
 fn main() -> ExitCode {
@@ -16,6 +20,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("test") => cargo(&["test", "--workspace"], &[]),
+        Some("conformance") => conformance(&args[1..]),
         Some(other) => Err(format!(
             "unknown task {other:?}; run `cargo xtask` for the list"
         )),
@@ -54,7 +59,13 @@ fn ci() -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
-    Ok(())
+    conformance(&["--json".into(), "target/conformance.json".into()])
+}
+
+fn conformance(extra: &[String]) -> Result<(), String> {
+    let mut args = vec!["run", "--quiet", "--package", "mjpeg-conformance", "--"];
+    args.extend(extra.iter().map(String::as_str));
+    cargo(&args, &[])
 }
 
 /// Runs `$CARGO args...`, failing loudly with the command line.

@@ -1,0 +1,150 @@
+//! The wire: payloads, lengths, the close delimiter, errors, heartbeats, HTTP/2.
+
+use std::time::Duration;
+
+use mjpeg_tower::server::Server;
+use mjpeg_tower::{DisconnectReason, Frame, Framing, MjpegLayer};
+
+use crate::backend::{self, Backend, finite_frames};
+use crate::client::{
+    CheckResult, Context, Disconnects, Outcome, all_parts, get, parts, wait_until,
+};
+use crate::ensure;
+
+pub(super) async fn payload_bytes_and_order_exact(b: Backend) -> CheckResult {
+    let running = backend::start(b, MjpegLayer::new(), Server::new())
+        .await
+        .context("start")?;
+    let (got, _) = all_parts(get(&running.url("/finite")).await?).await?;
+    let want = finite_frames();
+    ensure!(
+        got.len() == want.len(),
+        "{} parts, want {}",
+        got.len(),
+        want.len()
+    );
+    for (n, (part, frame)) in got.iter().zip(&want).enumerate() {
+        ensure!(
+            part.body == frame.data(),
+            "part {n}: {} bytes differ from the frame",
+            part.body.len()
+        );
+    }
+    Ok(Outcome::Pass(format!(
+        "{} parts, byte-exact, in order",
+        got.len()
+    )))
+}
+
+pub(super) async fn content_length_exact_per_part(b: Backend) -> CheckResult {
+    let layer = MjpegLayer::new().framing(Framing::Standard);
+    let running = backend::start(b, layer, Server::new())
+        .await
+        .context("start")?;
+    let (got, _) = all_parts(get(&running.url("/finite")).await?).await?;
+    for (n, part) in got.iter().enumerate() {
+        ensure!(
+            part.content_length() == Some(part.body.len()),
+            "part {n}: content-length {:?} for {} bytes",
+            part.content_length(),
+            part.body.len()
+        );
+    }
+    Ok(Outcome::Pass(format!(
+        "{} parts, strict parse (Standard framing)",
+        got.len()
+    )))
+}
+
+pub(super) async fn close_delimiter_on_finite_end(b: Backend) -> CheckResult {
+    let seen = Disconnects::default();
+    let running = backend::start(b, seen.attach(MjpegLayer::new()), Server::new())
+        .await
+        .context("start")?;
+    let (_, closed) = all_parts(get(&running.url("/finite")).await?).await?;
+    ensure!(closed, "no close delimiter");
+    wait_until("on_disconnect", || !seen.seen().is_empty()).await?;
+    ensure!(
+        seen.seen() == [(DisconnectReason::Completed, 0)],
+        "events {:?}",
+        seen.seen()
+    );
+    Ok(Outcome::Pass(
+        "--B-- then a clean end; reason completed".into(),
+    ))
+}
+
+pub(super) async fn producer_error_ends_cleanly(b: Backend) -> CheckResult {
+    let seen = Disconnects::default();
+    let running = backend::start(b, seen.attach(MjpegLayer::new()), Server::new())
+        .await
+        .context("start")?;
+    let (got, closed) = all_parts(get(&running.url("/error")).await?).await?;
+    ensure!(
+        got.len() == 2 && closed,
+        "{} parts, closed: {closed}",
+        got.len()
+    );
+    wait_until("on_disconnect", || !seen.seen().is_empty()).await?;
+    ensure!(
+        seen.seen() == [(DisconnectReason::ProducerError, 0)],
+        "events {:?}",
+        seen.seen()
+    );
+    Ok(Outcome::Pass(
+        "2 parts, close delimiter, reason producer-error".into(),
+    ))
+}
+
+pub(super) async fn heartbeat_resends_when_idle(b: Backend) -> CheckResult {
+    let layer = MjpegLayer::new().heartbeat(Duration::from_millis(200));
+    let running = backend::start(b, layer, Server::new())
+        .await
+        .context("start")?;
+    running
+        .hub
+        .publish(Frame::jpeg(&b"\xFF\xD8 the only frame \xFF\xD9"[..]));
+    let got = parts(get(&running.url("/live")).await?, 3).await?;
+    ensure!(
+        got.iter().all(|p| p.body == got[0].body),
+        "heartbeat sent a different frame"
+    );
+    Ok(Outcome::Pass(
+        "latest frame re-sent twice while the producer was idle".into(),
+    ))
+}
+
+pub(super) async fn http2_h2c_stream_valid(b: Backend) -> CheckResult {
+    let running = backend::start(b, MjpegLayer::new(), Server::new())
+        .await
+        .context("start")?;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .context("client")?;
+    let res = client
+        .get(running.url("/finite"))
+        .send()
+        .await
+        .context("GET over h2c")?;
+    ensure!(
+        res.version() == reqwest::Version::HTTP_2,
+        "version {:?}",
+        res.version()
+    );
+    for name in ["connection", "keep-alive", "transfer-encoding", "upgrade"] {
+        ensure!(
+            res.headers().get(name).is_none(),
+            "hop-by-hop {name} over HTTP/2"
+        );
+    }
+    let (got, closed) = all_parts(res).await?;
+    ensure!(
+        got.len() == finite_frames().len() && closed,
+        "{} parts, closed: {closed}",
+        got.len()
+    );
+    Ok(Outcome::Pass(
+        "HTTP/2 prior knowledge, no hop-by-hop, all parts".into(),
+    ))
+}

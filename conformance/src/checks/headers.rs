@@ -1,0 +1,170 @@
+//! Response headers: content type, boundary, caching, overrides, passthrough, HEAD.
+
+use http::{HeaderName, HeaderValue};
+use mjpeg_tower::server::Server;
+use mjpeg_tower::{Boundary, MjpegLayer};
+
+use crate::backend::{self, Backend, PLAIN};
+use crate::client::{CheckResult, Context, Outcome, get, parts};
+use crate::ensure;
+
+pub(super) async fn status_and_content_type_with_boundary(b: Backend) -> CheckResult {
+    let running = backend::start(
+        b,
+        MjpegLayer::new().boundary("frame").context("boundary")?,
+        Server::new(),
+    )
+    .await
+    .context("start")?;
+    let res = get(&running.url("/finite")).await?;
+    ensure!(res.status() == 200, "status {}", res.status());
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or("?").to_string());
+    ensure!(
+        ct.as_deref() == Some("multipart/x-mixed-replace; boundary=frame"),
+        "content-type {ct:?}"
+    );
+    ensure!(
+        res.headers().get("content-length").is_none(),
+        "content-length on an endless body"
+    );
+    Ok(Outcome::Pass(format!("200, {}", ct.unwrap_or_default())))
+}
+
+pub(super) async fn boundary_unquoted_and_valid(b: Backend) -> CheckResult {
+    let running = backend::start(b, MjpegLayer::new(), Server::new())
+        .await
+        .context("start")?;
+    let res = get(&running.url("/live")).await?;
+    let ct = res.headers()["content-type"]
+        .to_str()
+        .context("content-type")?
+        .to_string();
+    let boundary = ct
+        .strip_prefix("multipart/x-mixed-replace; boundary=")
+        .ok_or(format!("unexpected content-type {ct}"))?;
+    ensure!(
+        !boundary.contains('"'),
+        "quoted boundary {boundary} (freezes Safari)"
+    );
+    Boundary::new(boundary).context("boundary is not valid RFC 2046")?;
+    Ok(Outcome::Pass(format!("boundary={boundary}")))
+}
+
+pub(super) async fn no_cache_defaults(b: Backend) -> CheckResult {
+    let running = backend::start(b, MjpegLayer::new(), Server::new())
+        .await
+        .context("start")?;
+    let res = get(&running.url("/finite")).await?;
+    let want = [
+        (
+            "cache-control",
+            "no-cache, no-store, max-age=0, must-revalidate",
+        ),
+        ("pragma", "no-cache"),
+        ("expires", "0"),
+        ("x-accel-buffering", "no"),
+    ];
+    for (name, value) in want {
+        let got = res.headers().get(name);
+        ensure!(
+            got.is_some_and(|v| v == value),
+            "{name}: {got:?}, want {value:?}"
+        );
+    }
+    Ok(Outcome::Pass(
+        "cache-control, pragma, expires, x-accel-buffering".into(),
+    ))
+}
+
+pub(super) async fn user_header_overrides(b: Backend) -> CheckResult {
+    let layer = MjpegLayer::new()
+        .header(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        )
+        .header(
+            HeaderName::from_static("x-camera"),
+            HeaderValue::from_static("porch"),
+        )
+        .remove_header(http::header::PRAGMA)
+        .part_header(
+            HeaderName::from_static("x-part"),
+            HeaderValue::from_static("yes"),
+        )
+        .part_header(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("image/x-test"),
+        );
+    let running = backend::start(b, layer, Server::new())
+        .await
+        .context("start")?;
+    let res = get(&running.url("/finite")).await?;
+    let h = res.headers().clone();
+    ensure!(
+        h["cache-control"] == "private, no-store",
+        "cache-control {:?}",
+        h["cache-control"]
+    );
+    ensure!(h["x-camera"] == "porch", "x-camera {:?}", h.get("x-camera"));
+    ensure!(h.get("pragma").is_none(), "removed pragma is still sent");
+    let first = parts(res, 1).await?.remove(0);
+    // Frame::jpeg sets its own content type: it wins over the part default.
+    ensure!(
+        first.content_type() == Some("image/jpeg"),
+        "part content-type {:?}",
+        first.content_type()
+    );
+    ensure!(
+        first.headers.get("x-part").is_some_and(|v| v == "yes"),
+        "part header missing: {:?}",
+        first.headers
+    );
+    Ok(Outcome::Pass("global add/replace/remove, part add".into()))
+}
+
+pub(super) async fn passthrough_routes_unchanged(b: Backend) -> CheckResult {
+    let running = backend::start(b, MjpegLayer::new(), Server::new())
+        .await
+        .context("start")?;
+    let res = get(&running.url("/")).await?;
+    ensure!(res.status() == 200, "status {}", res.status());
+    for name in ["x-accel-buffering", "pragma", "expires"] {
+        ensure!(
+            res.headers().get(name).is_none(),
+            "layer header {name} added to a plain route"
+        );
+    }
+    let body = res.text().await.context("body")?;
+    ensure!(body == PLAIN, "body changed: {body:?}");
+    Ok(Outcome::Pass("status, headers, body untouched".into()))
+}
+
+pub(super) async fn head_request_answered(b: Backend) -> CheckResult {
+    let layer = MjpegLayer::new();
+    let running = backend::start(b, layer.clone(), Server::new())
+        .await
+        .context("start")?;
+    let client = reqwest::Client::new();
+    let res = client
+        .head(running.url("/live"))
+        .send()
+        .await
+        .context("HEAD")?;
+    ensure!(res.status() == 200, "status {}", res.status());
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or("?").to_string());
+    ensure!(
+        ct.as_deref()
+            .is_some_and(|c| c.starts_with("multipart/x-mixed-replace")),
+        "content-type {ct:?}"
+    );
+    let body = res.bytes().await.context("body")?;
+    ensure!(body.is_empty(), "HEAD got {} body bytes", body.len());
+    ensure!(layer.stats().total_connections == 0, "HEAD opened a stream");
+    Ok(Outcome::Pass("200 with headers, no body, no viewer".into()))
+}

@@ -1,0 +1,152 @@
+//! What the checks use to talk to a backend: reqwest with the strict
+//! decoder, a raw socket that can stop reading, and a lifecycle recorder.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use mjpeg_tower::decode::{Decoder, Part, PartStream};
+use mjpeg_tower::{DisconnectReason, MjpegLayer};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+/// How long any single wait in a check may take.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A check's verdict when it did not fail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The property holds; the text says what was seen.
+    Pass(String),
+    /// The check could not run here (a real client is missing).
+    Skip(String),
+}
+
+/// What a check returns: `Err` is a failure, with the detail.
+pub type CheckResult = Result<Outcome, String>;
+
+/// Fails the check with a formatted message unless `cond` holds.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+/// Turns any error into a check failure with context.
+pub trait Context<T> {
+    /// Fails with `what: error`.
+    fn context(self, what: &str) -> Result<T, String>;
+}
+
+impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
+    fn context(self, what: &str) -> Result<T, String> {
+        self.map_err(|e| format!("{what}: {e}"))
+    }
+}
+
+/// GET `url` with a fresh client (HTTP/1.1).
+pub async fn get(url: &str) -> Result<reqwest::Response, String> {
+    tokio::time::timeout(PATIENCE, reqwest::get(url))
+        .await
+        .context("GET timed out")?
+        .context("GET failed")
+}
+
+/// Reads `n` parts of a live response with the strict decoder.
+pub async fn parts(res: reqwest::Response, n: usize) -> Result<Vec<Part>, String> {
+    let decoder = decoder_for(&res)?;
+    let stream = PartStream::new(decoder, res.bytes_stream())
+        .take(n)
+        .collect::<Vec<_>>();
+    let parts = tokio::time::timeout(PATIENCE, stream)
+        .await
+        .context("parts did not arrive")?;
+    let parts = parts
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .context("invalid part")?;
+    ensure!(
+        parts.len() == n,
+        "stream ended after {} of {n} parts",
+        parts.len()
+    );
+    Ok(parts)
+}
+
+/// Reads a whole finite response; returns its parts and whether the close delimiter came.
+pub async fn all_parts(res: reqwest::Response) -> Result<(Vec<Part>, bool), String> {
+    let mut decoder = decoder_for(&res)?;
+    let body = tokio::time::timeout(PATIENCE, res.bytes())
+        .await
+        .context("body did not end")?
+        .context("body failed")?;
+    decoder.push(&body);
+    let mut parts = Vec::new();
+    while let Some(part) = decoder.next_part().context("invalid part")? {
+        parts.push(part);
+    }
+    while let Some(part) = decoder.finish().context("invalid end")? {
+        parts.push(part);
+    }
+    Ok((parts, decoder.is_closed()))
+}
+
+fn decoder_for(res: &reqwest::Response) -> Result<Decoder, String> {
+    let ct = res
+        .headers()
+        .get("content-type")
+        .ok_or("no content-type")?
+        .to_str()
+        .context("content-type")?;
+    Ok(Decoder::from_content_type(ct)
+        .context("content-type")?
+        .strict(true))
+}
+
+/// A client that sends a GET and then reads nothing.
+pub async fn silent_client(addr: std::net::SocketAddr, path: &str) -> Result<TcpStream, String> {
+    let mut stream = TcpStream::connect(addr).await.context("connect")?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    stream
+        .write_all(req.as_bytes())
+        .await
+        .context("send request")?;
+    Ok(stream)
+}
+
+/// Polls `cond` every 5 ms until it holds or [`PATIENCE`] runs out.
+pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !cond() {
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}
+
+/// Records every `on_disconnect` (reason, active count) of a layer.
+#[derive(Clone, Debug, Default)]
+pub struct Disconnects(Arc<Mutex<Vec<(DisconnectReason, usize)>>>);
+
+impl Disconnects {
+    /// `layer`, reporting to this recorder.
+    pub fn attach(&self, layer: MjpegLayer) -> MjpegLayer {
+        let seen = self.0.clone();
+        layer.on_disconnect(move |e| {
+            if let Ok(mut seen) = seen.lock() {
+                seen.push((e.reason, e.active));
+            }
+        })
+    }
+
+    /// What was recorded so far.
+    pub fn seen(&self) -> Vec<(DisconnectReason, usize)> {
+        self.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}

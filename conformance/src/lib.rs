@@ -1,0 +1,50 @@
+//! The conformance suite of mjpeg-tower.
+//!
+//! Starts every backend (axum, warp, the bare tower service) on a loopback
+//! port with the same scenario routes, reads the streams with reqwest and a
+//! strict multipart parser, and checks one property per check. Run it with
+//! `cargo xtask conformance`; see `src/main.rs` for the options.
+#![forbid(unsafe_code)]
+
+pub mod backend;
+pub mod checks;
+pub mod client;
+pub mod report;
+
+use std::time::{Duration, Instant};
+
+use backend::Backend;
+use client::Outcome;
+use report::Row;
+
+/// How long one check may run before it counts as failed.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `checks` on `backends`, one at a time; `require_clients` turns a skip
+/// (a real client missing) into a failure.
+pub async fn run(
+    checks: &[checks::Check],
+    backends: &[Backend],
+    require_clients: bool,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for check in checks {
+        for &backend in backends {
+            let started = Instant::now();
+            let result = match tokio::time::timeout(CHECK_TIMEOUT, (check.run)(backend)).await {
+                Ok(Ok(Outcome::Skip(why))) if require_clients => {
+                    Err(format!("{why} (--require-clients)"))
+                }
+                Ok(result) => result,
+                Err(_) => Err(format!("did not finish within {CHECK_TIMEOUT:?}")),
+            };
+            rows.push(Row {
+                check: check.name,
+                backend,
+                result,
+                elapsed: started.elapsed(),
+            });
+        }
+    }
+    rows
+}
