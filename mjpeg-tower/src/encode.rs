@@ -130,13 +130,35 @@ impl PartEncoder {
         }
     }
 
-    /// Whether the header block sent ahead is this frame's: it adds no header
-    /// and its content type, if any, is the default one.
+    /// Whether the header block sent ahead is this frame's: it adds no header,
+    /// its content type, if any, is the default one, and its payload does not
+    /// contain the delimiter (without `Content-Length`, parsers would cut it there).
     fn sent_ahead_fits(&self, frame: &Frame) -> bool {
         frame.headers().is_empty()
             && frame
                 .content_type()
                 .is_none_or(|ct| self.part_headers.get(CONTENT_TYPE) == Some(ct))
+            && !self.contains_delimiter(frame.data())
+    }
+
+    /// Whether a line of `payload` starts with `--B`: at its very start (it
+    /// follows the header block's blank line) or after any `\n` (parsers take
+    /// `\r\n--B`, and tolerant ones `\n--B`, as a delimiter).
+    fn contains_delimiter(&self, payload: &[u8]) -> bool {
+        let boundary = self.boundary.as_str().as_bytes();
+        let starts_delimiter =
+            |line: &[u8]| line.starts_with(b"--") && line[2..].starts_with(boundary);
+        if starts_delimiter(payload) {
+            return true;
+        }
+        let mut rest = payload;
+        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
+            rest = &rest[at + 1..];
+            if starts_delimiter(rest) {
+                return true;
+            }
+        }
+        false
     }
 
     fn put_full_headers(&self, dst: &mut BytesMut, frame: &Frame) {
@@ -226,3 +248,6 @@ pub(crate) fn default_part_headers() -> HeaderMap {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(all(test, feature = "decoder"))]
+mod roundtrip;

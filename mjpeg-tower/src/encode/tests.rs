@@ -96,6 +96,24 @@ fn advance_headers_frame_whose_headers_match_the_defaults_needs_no_extra_part() 
 }
 
 #[test]
+fn advance_headers_payload_containing_the_delimiter_gets_a_content_length() {
+    let enc = encoder(Framing::AdvanceHeaders);
+    let sneaky = Frame::new(&b"text\r\n--B\r\nmore"[..]);
+    let part = enc.encode(&sneaky);
+    assert!(
+        std::str::from_utf8(&part.head)
+            .unwrap()
+            .contains("Content-Length: 15\r\n")
+    );
+    assert!(
+        !enc.encode(&Frame::new(&b"--B at the start"[..]))
+            .head
+            .is_empty()
+    );
+    assert!(enc.encode(&Frame::new(&b"text\r\n--C"[..])).head.is_empty());
+}
+
+#[test]
 fn payload_is_shared_not_copied() {
     let frame = Frame::new(vec![7u8; 50_000]);
     let part = encoder(Framing::AdvanceHeaders).encode(&frame);

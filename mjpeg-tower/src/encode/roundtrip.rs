@@ -1,0 +1,91 @@
+//! Property: whatever the frames, framing and chunking, the strict decoder
+//! gets back exactly what was encoded.
+
+use http::{HeaderName, HeaderValue};
+use proptest::prelude::*;
+
+use super::*;
+use crate::decode::Decoder;
+
+fn frame() -> impl Strategy<Value = Frame> {
+    let payload = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 1..2000),
+        // Payloads built to contain delimiter look-alikes and the delimiter itself.
+        proptest::collection::vec(
+            prop_oneof![
+                Just(&b"\\r\\n--B"[..]),
+                Just(&b"--B--"[..]),
+                Just(&b"\\r\\n"[..]),
+                Just(&b"x"[..])
+            ],
+            1..20
+        )
+        .prop_map(|pieces| pieces.concat()),
+    ];
+    let content_type = proptest::option::of(prop_oneof![
+        Just("image/jpeg"),
+        Just("image/png"),
+        Just("application/json")
+    ]);
+    let extra = proptest::option::of("[a-z0-9 .:]{0,20}");
+    (payload, content_type, extra).prop_map(|(payload, ct, extra)| {
+        let mut frame = Frame::new(payload);
+        if let Some(ct) = ct {
+            frame = frame.with_content_type(HeaderValue::from_static(ct));
+        }
+        if let Some(extra) = extra {
+            if let Ok(value) = HeaderValue::from_str(extra.trim()) {
+                frame = frame.with_header(HeaderName::from_static("x-extra"), value);
+            }
+        }
+        frame
+    })
+}
+
+proptest! {
+    #[test]
+    fn encoded_frames_decode_exactly(
+        frames in proptest::collection::vec(frame(), 0..8),
+        standard in any::<bool>(),
+        cuts in proptest::collection::vec(1usize..300, 1..50),
+    ) {
+        let framing = if standard { Framing::Standard } else { Framing::AdvanceHeaders };
+        let enc = PartEncoder::new(Boundary::new("B").unwrap(), framing, default_part_headers());
+        let mut wire = enc.opening().to_vec();
+        for frame in &frames {
+            for chunk in enc.encode(frame).chunks() {
+                wire.extend_from_slice(&chunk);
+            }
+        }
+        wire.extend_from_slice(&enc.close());
+
+        let mut decoder = Decoder::new("B").unwrap().strict(true);
+        let mut parts = Vec::new();
+        let mut rest = &wire[..];
+        for cut in cuts.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (now, later) = rest.split_at((*cut).min(rest.len()));
+            decoder.push(now);
+            rest = later;
+            while let Some(part) = decoder.next_part().unwrap() {
+                parts.push(part);
+            }
+        }
+        while let Some(part) = decoder.finish().unwrap() {
+            parts.push(part);
+        }
+        prop_assert!(decoder.is_closed());
+        prop_assert_eq!(parts.len(), frames.len());
+        for (part, frame) in parts.iter().zip(&frames) {
+            prop_assert_eq!(&part.body, frame.data());
+            let want_ct = frame.content_type().map_or("image/jpeg", |v| v.to_str().unwrap());
+            prop_assert_eq!(part.content_type(), Some(want_ct));
+            prop_assert_eq!(part.headers.get("x-extra"), frame.headers().get("x-extra"));
+            if standard {
+                prop_assert_eq!(part.content_length(), Some(frame.len()));
+            }
+        }
+    }
+}
