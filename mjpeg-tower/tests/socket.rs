@@ -186,6 +186,44 @@ async fn a_client_that_disconnects_mid_stream_is_reported_once() {
     publishing.abort();
 }
 
+#[tokio::test]
+async fn a_client_that_closes_while_the_server_is_write_blocked_is_reported_at_once() {
+    let rec = Recorder::default();
+    let hub = FrameHub::new();
+    let h = hub.clone();
+    let layer = layer(&rec);
+    let server = Server::new().write_stall_timeout(None);
+    let addr = serve(layer.clone(), server, move |_| h.subscribe().into_http_response()).await;
+    let client = RawClient::send(addr, "/").await; // reads nothing
+    support::wait_until(|| hub.viewers() == 1).await;
+    let producer = hub.clone();
+    let publishing = tokio::spawn(async move {
+        for n in 0..=255u8 {
+            producer.publish(numbered(n));
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    });
+    // Write-blocked: the bytes handed to the connection stop growing.
+    let mut last = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = layer.stats().bytes_sent;
+        if now == last && now > 0 {
+            break;
+        }
+        last = now;
+    }
+    assert!(rec.disconnects().is_empty());
+    let closed_at = tokio::time::Instant::now();
+    drop(client);
+    let d = rec.wait_disconnects(1).await;
+    let took = closed_at.elapsed();
+    assert!(matches!(d[0], Event::Disconnect { reason: DisconnectReason::ClientClosed, active: 0, .. }), "{d:?}");
+    // Not a timing target: only proof it did not wait for a TCP timeout.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    publishing.abort();
+}
+
 /// Publishes 60 numbered frames into a hub whose only viewer reads nothing
 /// until the producer is done, then stops the hub and returns what arrived.
 async fn stalled_viewer_of_a_hub(policy: OverflowPolicy) -> (Vec<u8>, mjpeg_tower::HubStats) {

@@ -1,5 +1,6 @@
 //! The hub's responders: [`Subscribe`] and [`Snapshot`].
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -55,9 +56,11 @@ impl Snapshot {
     /// The complete response as it stands without a layer; the layer replaces
     /// it with its own headers and, with no frame yet, waits for one.
     pub fn into_http_response(self) -> Response<Bytes> {
-        let layer = MjpegLayer::new();
+        // Built once: this runs for every snapshot request, layer or not.
+        static DEFAULTS: OnceLock<MjpegLayer> = OnceLock::new();
+        let defaults = DEFAULTS.get_or_init(MjpegLayer::new);
         let res = snapshot(
-            &layer.config,
+            &defaults.config,
             &Default::default(),
             self.hub.latest_shared(),
             &Method::GET,
