@@ -9,6 +9,7 @@
 pub mod backend;
 pub mod checks;
 pub mod client;
+pub mod clients;
 pub mod report;
 
 use std::time::{Duration, Instant};
@@ -40,6 +41,7 @@ pub async fn run(
             };
             rows.push(Row {
                 check: check.name,
+                real_client: check.real_client,
                 backend,
                 result,
                 elapsed: started.elapsed(),

@@ -193,7 +193,10 @@ async fn a_client_that_closes_while_the_server_is_write_blocked_is_reported_at_o
     let h = hub.clone();
     let layer = layer(&rec);
     let server = Server::new().write_stall_timeout(None);
-    let addr = serve(layer.clone(), server, move |_| h.subscribe().into_http_response()).await;
+    let addr = serve(layer.clone(), server, move |_| {
+        h.subscribe().into_http_response()
+    })
+    .await;
     let client = RawClient::send(addr, "/").await; // reads nothing
     support::wait_until(|| hub.viewers() == 1).await;
     let producer = hub.clone();
@@ -218,7 +221,17 @@ async fn a_client_that_closes_while_the_server_is_write_blocked_is_reported_at_o
     drop(client);
     let d = rec.wait_disconnects(1).await;
     let took = closed_at.elapsed();
-    assert!(matches!(d[0], Event::Disconnect { reason: DisconnectReason::ClientClosed, active: 0, .. }), "{d:?}");
+    assert!(
+        matches!(
+            d[0],
+            Event::Disconnect {
+                reason: DisconnectReason::ClientClosed,
+                active: 0,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
     // Not a timing target: only proof it did not wait for a TCP timeout.
     assert!(took < Duration::from_secs(5), "took {took:?}");
     publishing.abort();

@@ -1,5 +1,6 @@
 //! The checks: each an `async fn` asserting one property of one backend.
 
+mod clients;
 mod framing;
 mod headers;
 mod lifecycle;
@@ -16,6 +17,9 @@ use crate::client::CheckResult;
 pub struct Check {
     /// Its name in the report.
     pub name: &'static str,
+    /// Whether it drives a real client (Chromium, ffmpeg): its detail is a
+    /// measurement, printed even when it passes.
+    pub real_client: bool,
     /// Runs it against a backend.
     pub run: fn(Backend) -> Pin<Box<dyn Future<Output = CheckResult> + Send>>,
 }
@@ -30,7 +34,11 @@ macro_rules! checks {
     ($($module:ident::$name:ident),* $(,)?) => {
         /// Every check, in report order.
         pub const ALL: &[Check] = &[
-            $(Check { name: stringify!($name), run: |backend| Box::pin($module::$name(backend)) }),*
+            $(Check {
+                name: stringify!($name),
+                real_client: matches!(stringify!($module).as_bytes(), b"clients"),
+                run: |backend| Box::pin($module::$name(backend)),
+            }),*
         ];
     };
 }
@@ -55,4 +63,8 @@ checks![
     overflow::slow_reader_drop_newest,
     overflow::slow_reader_wait,
     overflow::slow_reader_disconnect,
+    clients::ffmpeg_decodes_advance_headers,
+    clients::ffmpeg_decodes_standard,
+    clients::chromium_draws_frames_advance_headers,
+    clients::chromium_draws_frames_standard,
 ];
