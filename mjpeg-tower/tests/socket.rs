@@ -77,6 +77,17 @@ fn numbers(parts: &[Part]) -> Vec<u8> {
         .collect()
 }
 
+/// Publishes frames 0 to 255 into `hub`, `every` apart, until aborted.
+fn produce(hub: &FrameHub, every: Duration) -> tokio::task::JoinHandle<()> {
+    let hub = hub.clone();
+    tokio::spawn(async move {
+        for n in 0..=255u8 {
+            hub.publish(numbered(n));
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
 fn layer(rec: &Recorder) -> MjpegLayer {
     rec.attach(MjpegLayer::new().boundary("B").unwrap())
 }
@@ -149,13 +160,7 @@ async fn a_client_that_disconnects_mid_stream_is_reported_once() {
         h.subscribe().into_http_response()
     })
     .await;
-    let producer = hub.clone();
-    let publishing = tokio::spawn(async move {
-        for n in 0..=255u8 {
-            producer.publish(numbered(n));
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    });
+    let publishing = produce(&hub, Duration::from_millis(5));
     let mut client = RawClient::get(addr, "/").await;
     client
         .read_body_until(|b| support::count(b, b"\r\n--B\r\n") >= 3)
@@ -199,13 +204,7 @@ async fn a_client_that_closes_while_the_server_is_write_blocked_is_reported_at_o
     .await;
     let client = RawClient::send(addr, "/").await; // reads nothing
     support::wait_until(|| hub.viewers() == 1).await;
-    let producer = hub.clone();
-    let publishing = tokio::spawn(async move {
-        for n in 0..=255u8 {
-            producer.publish(numbered(n));
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    });
+    let publishing = produce(&hub, Duration::from_millis(2));
     // Write-blocked: the bytes handed to the connection stop growing.
     let mut last = 0;
     loop {
@@ -336,13 +335,7 @@ async fn a_client_that_stops_reading_is_closed_by_the_stall_timeout_with_reason_
         .await;
         let _client = RawClient::send(addr, "/").await; // never reads
         support::wait_until(|| hub.viewers() == 1).await;
-        let producer = hub.clone();
-        let publishing = tokio::spawn(async move {
-            for n in 0..=255u8 {
-                producer.publish(numbered(n));
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        });
+        let publishing = produce(&hub, Duration::from_millis(5));
         let d = rec.wait_disconnects(1).await;
         assert!(
             matches!(
