@@ -1,0 +1,33 @@
+//! Runnable examples for [`mjpeg_tower`], one binary per scenario:
+//!
+//! | binary | shows | run with |
+//! |---|---|---|
+//! | `sine` | broadcast from a [`FrameHub`](mjpeg_tower::FrameHub), rendering only while someone watches (axum) | `cargo run --release -p mjpeg-examples --bin sine` |
+//! | `sine-warp` | the same endpoints through warp | `cargo run --release -p mjpeg-examples --bin sine-warp` |
+//! | `traffic-lights` | a finite per-request stream ([`Mjpeg`](mjpeg_tower::Mjpeg)) where every frame arrives | `cargo run -p mjpeg-examples --bin traffic-lights` |
+//! | `relay` | re-publishing another MJPEG stream, reconnecting with backoff | `cargo run -p mjpeg-examples --bin relay -- --upstream http://127.0.0.1:8080/stream` |
+//!
+//! Each binary takes `--help`. The binaries are thin: routers are built by
+//! the `app` functions here, so the tests serve exactly what the
+//! binaries serve, on port 0.
+#![forbid(unsafe_code)]
+
+pub mod args;
+pub mod backoff;
+pub mod broadcast;
+pub mod page;
+pub mod producer;
+pub mod relay;
+pub mod render;
+pub mod sine;
+pub mod sine_warp;
+pub mod stats;
+pub mod traffic;
+
+/// Resolves on Ctrl-C (or never, if the signal cannot be listened for).
+pub async fn ctrl_c() {
+    if let Err(err) = tokio::signal::ctrl_c().await {
+        eprintln!("cannot listen for Ctrl-C: {err}");
+        std::future::pending::<()>().await;
+    }
+}

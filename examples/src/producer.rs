@@ -1,0 +1,158 @@
+//! The sine render loop: renders frames into a [`FrameHub`] only while
+//! someone watches, off the async threads, and logs what each frame costs.
+
+use std::time::{Duration, Instant};
+
+use mjpeg_tower::{Frame, FrameHub};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+use crate::render::{Size, Timing};
+use crate::sine::SineScene;
+
+/// How often the timing summary is logged.
+const SUMMARY_EVERY: Duration = Duration::from_secs(5);
+
+/// Renders the sine wave into a hub at a steady rate while it has viewers.
+///
+/// The first frame is published at once, viewers or not, so `/snapshot`
+/// has something to show; after that the loop sleeps in
+/// [`FrameHub::wait_for_viewers`] whenever nobody streams. Drawing and
+/// encoding run in [`tokio::task::spawn_blocking`], reusing one scene (and its
+/// pixmap) for every frame.
+///
+/// ```no_run
+/// use mjpeg_examples::producer::RenderLoop;
+/// use mjpeg_tower::FrameHub;
+///
+/// # async fn run() {
+/// let hub = FrameHub::new();
+/// let renderer = RenderLoop::default().spawn(hub.clone());
+/// // ... serve the hub; on shutdown:
+/// hub.stop();
+/// renderer.abort();
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct RenderLoop {
+    /// Frames per second (at least 1).
+    pub fps: u32,
+    /// Frame size.
+    pub size: Size,
+    /// JPEG quality.
+    pub quality: u8,
+    /// Whether to print pause/resume transitions and the timing summary.
+    pub log: bool,
+}
+
+impl Default for RenderLoop {
+    fn default() -> Self {
+        Self {
+            fps: 30,
+            size: Size {
+                width: 640,
+                height: 480,
+            },
+            quality: 80,
+            log: true,
+        }
+    }
+}
+
+impl RenderLoop {
+    /// Runs the loop on the current tokio runtime until the hub is stopped
+    /// (or the task is aborted).
+    pub fn spawn(self, hub: FrameHub) -> JoinHandle<()> {
+        tokio::spawn(self.run(hub))
+    }
+
+    async fn run(self, hub: FrameHub) {
+        let log = |line: &str| {
+            if self.log {
+                println!("{line}");
+            }
+        };
+        let mut scene = Some(SineScene::new(self.size, self.quality));
+        let mut ticker = tokio::time::interval(Duration::from_secs(1) / self.fps.max(1));
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let (started, mut number) = (Instant::now(), 0u64);
+        let mut rate = Rate::default();
+        let mut timing = Timing::new();
+        while !hub.is_stopped() {
+            if number > 0 && hub.viewers() == 0 {
+                log("no viewers: rendering paused");
+                hub.wait_for_viewers().await;
+                log("viewer connected: rendering");
+                ticker.reset();
+                (rate, timing) = (Rate::default(), Timing::new());
+            }
+            ticker.tick().await;
+            let phase = started.elapsed().as_secs_f32() * crate::sine::SPEED;
+            let label = format!("frame {number}  {}", rate.label());
+            let Some(mut current) = scene.take() else {
+                return;
+            };
+            let job = tokio::task::spawn_blocking(move || {
+                let rendered = current.render(phase, &label);
+                (current, rendered)
+            });
+            let rendered = match job.await {
+                Ok((current, rendered)) => {
+                    scene = Some(current);
+                    rendered
+                }
+                Err(err) => return eprintln!("render task failed: {err}"),
+            };
+            let rendered = match rendered {
+                Ok(rendered) => rendered,
+                Err(err) => return eprintln!("jpeg encoding failed: {err}"),
+            };
+            timing.record(rendered.render, rendered.encode, rendered.jpeg.len());
+            if hub.publish(Frame::jpeg(rendered.jpeg)) {
+                number += 1;
+                rate.tick();
+            }
+            if let Some(line) = timing.summary_every(SUMMARY_EVERY) {
+                log(&line);
+            }
+        }
+    }
+}
+
+/// Frames per second, measured over windows of about one second.
+#[derive(Debug)]
+struct Rate {
+    window_start: Instant,
+    frames: u32,
+    fps: Option<f64>,
+}
+
+impl Default for Rate {
+    fn default() -> Self {
+        Self {
+            window_start: Instant::now(),
+            frames: 0,
+            fps: None,
+        }
+    }
+}
+
+impl Rate {
+    fn tick(&mut self) {
+        self.frames += 1;
+        let elapsed = self.window_start.elapsed();
+        if elapsed >= Duration::from_secs(1) {
+            self.fps = Some(f64::from(self.frames) / elapsed.as_secs_f64());
+            self.frames = 0;
+            self.window_start = Instant::now();
+        }
+    }
+
+    fn label(&self) -> String {
+        match self.fps {
+            Some(fps) => format!("{fps:.1} fps"),
+            None => "-- fps".to_owned(),
+        }
+    }
+}
