@@ -82,7 +82,9 @@ impl RenderLoop {
         while !hub.is_stopped() {
             if number > 0 && hub.viewers() == 0 {
                 log("no viewers: rendering paused");
-                hub.wait_for_viewers().await;
+                if !hub.wait_for_viewers().await {
+                    return; // stopped
+                }
                 log("viewer connected: rendering");
                 ticker.reset();
                 (rate, timing) = (Rate::default(), Timing::new());

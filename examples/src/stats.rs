@@ -1,6 +1,6 @@
 //! The JSON served at `/stats`: a hub's and its layer's counters.
 
-use mjpeg_tower::{FrameHub, MjpegLayer, Status};
+use mjpeg_tower::{FrameHub, MjpegLayer};
 use serde::Serialize;
 
 /// What `/stats` reports.
@@ -46,7 +46,7 @@ impl StatsReport {
             frames_dropped: layer.frames_dropped,
             bytes_sent: layer.bytes_sent,
             connections_total: layer.total_connections,
-            status: status_name(layer.status),
+            status: layer.status.as_str(),
         }
     }
 
@@ -54,17 +54,5 @@ impl StatsReport {
     pub fn to_json(&self) -> String {
         // Serializing plain numbers and strings cannot fail.
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
-    }
-}
-
-/// A layer status as a lowercase word.
-pub fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Idle => "idle",
-        Status::Streaming => "streaming",
-        Status::Dropping => "dropping",
-        Status::Overflowing => "overflowing",
-        // `Status` is non-exhaustive.
-        _ => "unknown",
     }
 }

@@ -23,6 +23,24 @@ pub enum Status {
     Overflowing,
 }
 
+impl Status {
+    /// The status as a lowercase word: `idle`, `streaming`, `dropping`, `overflowing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Idle => "idle",
+            Status::Streaming => "streaming",
+            Status::Dropping => "dropping",
+            Status::Overflowing => "overflowing",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A snapshot of a layer's counters, from [`MjpegLayer::stats`](crate::MjpegLayer::stats).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -239,3 +239,42 @@ async fn wait_for_viewers_wakes_the_producer_when_someone_watches() {
     drop(res);
     assert_eq!(hub.viewers(), 0);
 }
+
+#[tokio::test]
+async fn wait_for_viewers_returns_false_once_the_hub_is_stopped() {
+    let hub = FrameHub::new();
+    let h = hub.clone();
+    let waiter = tokio::spawn(async move { h.wait_for_viewers().await });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    hub.stop();
+    let woke = tokio::time::timeout(Duration::from_secs(5), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!woke, "a stopped hub has no demand");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiting_snapshot_wakes_a_producer_that_renders_on_demand() {
+    let hub = FrameHub::builder()
+        .snapshot_timeout(Duration::from_secs(3))
+        .build();
+    let producer = hub.clone();
+    tokio::spawn(async move {
+        while producer.wait_for_viewers().await {
+            producer.publish("rendered on demand");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let h = hub.clone();
+    let svc = app(layer(), move |_| h.snapshot().into_http_response());
+    let started = Instant::now();
+    let res = svc.oneshot(Request::new(())).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_millis(50));
+    assert_eq!(body_string(res).await, "rendered on demand");
+    // The snapshot was served: no demand is left, so the producer sleeps.
+    let published = hub.stats().published;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(hub.stats().published <= published + 1);
+}

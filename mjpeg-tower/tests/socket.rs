@@ -236,6 +236,35 @@ async fn a_client_that_closes_while_the_server_is_write_blocked_is_reported_at_o
     publishing.abort();
 }
 
+#[tokio::test]
+async fn aborting_the_server_closes_its_open_streams() {
+    let rec = Recorder::default();
+    let hub = FrameHub::new();
+    let h = hub.clone();
+    let svc = ServiceBuilder::new().layer(layer(&rec)).service(service_fn(
+        move |_req: Request<Incoming>| {
+            let res = h.subscribe().into_http_response().map(Full::new);
+            async move { Ok::<_, Infallible>(res) }
+        },
+    ));
+    let server = Server::new();
+    let listener = server.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serving = tokio::spawn(server.serve(listener, svc));
+    hub.publish(numbered(0));
+    let mut client = RawClient::get(addr, "/").await;
+    client
+        .read_body_until(|b| support::count(b, b"\r\n--B\r\n") >= 1)
+        .await;
+    assert_eq!(hub.viewers(), 1);
+    serving.abort();
+    let d = rec.wait_disconnects(1).await;
+    assert!(matches!(d[0], Event::Disconnect { active: 0, .. }), "{d:?}");
+    support::wait_until(|| hub.viewers() == 0).await;
+    // The client sees the connection end.
+    client.read_body_until(|_| false).await;
+}
+
 /// Publishes 60 numbered frames into a hub whose only viewer reads nothing
 /// until the producer is done, then stops the hub and returns what arrived.
 async fn stalled_viewer_of_a_hub(policy: OverflowPolicy) -> (Vec<u8>, mjpeg_tower::HubStats) {

@@ -53,7 +53,8 @@ struct Inner {
     snapshot_timeout: Duration,
     viewers: RwLock<HashMap<u64, Arc<ViewerQueue>>>,
     latest: watch::Sender<Option<Arc<SharedFrame>>>,
-    viewer_count: watch::Sender<usize>,
+    /// Who wants frames: streaming viewers and snapshot requests waiting for a first frame.
+    demand: watch::Sender<Demand>,
     stopped: AtomicBool,
     next_viewer: AtomicU64,
     published: AtomicU64,
@@ -96,7 +97,7 @@ impl FrameHubBuilder {
                 snapshot_timeout: self.snapshot_timeout,
                 viewers: RwLock::new(HashMap::new()),
                 latest: watch::Sender::new(None),
-                viewer_count: watch::Sender::new(0),
+                demand: watch::Sender::new(Demand::default()),
                 stopped: AtomicBool::new(false),
                 next_viewer: AtomicU64::new(0),
                 published: AtomicU64::new(0),
@@ -106,6 +107,12 @@ impl FrameHubBuilder {
             }),
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Demand {
+    viewers: usize,
+    waiting_snapshots: usize,
 }
 
 /// A snapshot of a hub's counters, from [`FrameHub::stats`].
@@ -212,16 +219,32 @@ impl FrameHub {
 
     /// Viewers streaming from this hub now.
     pub fn viewers(&self) -> usize {
-        *self.inner.viewer_count.borrow()
+        self.inner.demand.borrow().viewers
     }
 
-    /// Resolves when at least one viewer is streaming: a producer can sleep
+    /// Resolves when someone wants frames: a viewer is streaming, or a
+    /// snapshot request is waiting for a first frame. A producer can sleep
     /// here while nobody watches (the Node-RED throttling flow, uStreamer's
     /// `--slowdown`).
-    pub async fn wait_for_viewers(&self) {
-        let mut count = self.inner.viewer_count.subscribe();
+    ///
+    /// Returns `true` when there is demand, `false` once the hub is
+    /// [stopped](Self::stop), so a producer loop can end:
+    ///
+    /// ```no_run
+    /// # async fn render() -> Vec<u8> { Vec::new() }
+    /// # async fn producer(hub: mjpeg_tower::FrameHub) {
+    /// while hub.wait_for_viewers().await {
+    ///     hub.publish(render().await);
+    /// }
+    /// # }
+    /// ```
+    pub async fn wait_for_viewers(&self) -> bool {
+        let mut demand = self.inner.demand.subscribe();
         // The sender lives in `self`, so this cannot fail.
-        let _ = count.wait_for(|n| *n > 0).await;
+        let _ = demand
+            .wait_for(|d| d.viewers > 0 || d.waiting_snapshots > 0 || self.is_stopped())
+            .await;
+        !self.is_stopped()
     }
 
     /// Ends every viewer's stream with the close delimiter
@@ -241,8 +264,10 @@ impl FrameHub {
             queue.close(End::Stopped);
         }
         drop(viewers);
-        // Wake snapshot requests waiting for a first frame.
+        // Wake snapshot requests waiting for a first frame, and producers
+        // waiting for demand.
         self.inner.latest.send_modify(|_| {});
+        self.inner.demand.send_modify(|_| {});
     }
 
     /// Whether [`stop`](Self::stop) was called.
@@ -283,8 +308,10 @@ impl FrameHub {
         self.inner.latest.borrow().clone()
     }
 
-    /// Waits up to `timeout` for a frame; `None` on timeout or stop.
+    /// Waits up to `timeout` for a frame; `None` on timeout or stop. While it
+    /// waits, it counts as demand for [`wait_for_viewers`](Self::wait_for_viewers).
     pub(crate) async fn wait_latest(&self, timeout: Duration) -> Option<Arc<SharedFrame>> {
+        let _demand = SnapshotDemand::new(self);
         let mut latest = self.inner.latest.subscribe();
         let wait = latest.wait_for(|f| f.is_some() || self.is_stopped());
         match tokio::time::timeout(timeout, wait).await {
@@ -308,7 +335,8 @@ impl FrameHub {
         }
         let id = self.inner.next_viewer.fetch_add(1, Relaxed);
         viewers.insert(id, queue);
-        self.inner.viewer_count.send_replace(viewers.len());
+        let count = viewers.len();
+        self.inner.demand.send_modify(|d| d.viewers = count);
         Some(HubViewer {
             hub: self.clone(),
             id,
@@ -325,7 +353,27 @@ impl FrameHub {
             self.inner.gone_delivered.fetch_add(queue.popped(), Relaxed);
             self.inner.gone_dropped.fetch_add(queue.dropped(), Relaxed);
         }
-        self.inner.viewer_count.send_replace(viewers.len());
+        let count = viewers.len();
+        self.inner.demand.send_modify(|d| d.viewers = count);
+    }
+}
+
+/// A snapshot request waiting for a first frame; counted as demand while it lives.
+struct SnapshotDemand<'a>(&'a FrameHub);
+
+impl<'a> SnapshotDemand<'a> {
+    fn new(hub: &'a FrameHub) -> Self {
+        hub.inner.demand.send_modify(|d| d.waiting_snapshots += 1);
+        Self(hub)
+    }
+}
+
+impl Drop for SnapshotDemand<'_> {
+    fn drop(&mut self) {
+        self.0
+            .inner
+            .demand
+            .send_modify(|d| d.waiting_snapshots -= 1);
     }
 }
 

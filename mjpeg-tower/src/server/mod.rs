@@ -37,6 +37,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpSocket};
+use tokio::task::JoinSet;
 use tower_service::Service;
 
 pub use self::stall::StallIo;
@@ -120,7 +121,8 @@ impl Server {
         socket.listen(1024)
     }
 
-    /// Serves `service` on `listener` until the task is dropped.
+    /// Serves `service` on `listener` until this future is dropped, which
+    /// closes the listener and every connection it accepted.
     ///
     /// # Errors
     /// Never returns unless accepting fails for a reason other than running
@@ -157,20 +159,25 @@ impl Server {
     {
         let graceful = GracefulShutdown::new();
         let builder = auto::Builder::new(TokioExecutor::new());
+        // Connections live in this set: when the serve future ends or is
+        // dropped (a task aborted), every connection still open goes with it.
+        let mut connections = JoinSet::new();
         let mut signal = std::pin::pin!(signal);
         loop {
             let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
+                accepted = listener.accept() => Some(accepted),
+                _ = connections.join_next(), if !connections.is_empty() => None,
                 () = signal.as_mut() => break,
             };
             let (stream, addr) = match accepted {
-                Ok(accepted) => accepted,
-                Err(err) if is_transient(&err) => {
+                None => continue, // a finished connection was reaped
+                Some(Ok(accepted)) => accepted,
+                Some(Err(err)) if is_transient(&err) => {
                     // Out of descriptors or an aborted handshake: wait a little, keep serving.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
-                Err(err) => return Err(err),
+                Some(Err(err)) => return Err(err),
             };
             let _ = stream.set_nodelay(true);
             if let Some(bytes) = self.send_buffer {
@@ -187,12 +194,13 @@ impl Server {
                 .serve_connection_with_upgrades(io, service)
                 .into_owned();
             let conn = graceful.watch(conn);
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let _ = conn.await;
             });
         }
         drop(listener);
         let _ = tokio::time::timeout(self.shutdown_grace, graceful.shutdown()).await;
+        // Whatever did not finish within the grace period is aborted with the set.
         Ok(())
     }
 }
