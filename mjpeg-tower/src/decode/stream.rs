@@ -6,24 +6,26 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use futures_core::stream::{FusedStream, Stream};
+use pin_project_lite::pin_project;
 
 use crate::decode::error::DecodeError;
 use crate::decode::parser::Decoder;
 use crate::decode::part::Part;
 
-/// Decodes a stream of body chunks into a stream of [`Part`]s.
-///
-/// A transport error is reported as [`DecodeError::Transport`]. At the end of the
-/// input the decoder is [finished](Decoder::finish). The stream ends after the close
-/// delimiter (without reading the epilogue) and after the first error.
-///
-/// `S` must be [`Unpin`]; wrap other streams with `Box::pin` first.
-#[derive(Debug)]
-pub struct PartStream<S> {
-    decoder: Decoder,
-    inner: S,
-    input_done: bool,
-    done: bool,
+pin_project! {
+    /// Decodes a stream of body chunks into a stream of [`Part`]s.
+    ///
+    /// A transport error is reported as [`DecodeError::Transport`]. At the end of the
+    /// input the decoder is [finished](Decoder::finish). The stream ends after the close
+    /// delimiter (without reading the epilogue) and after the first error.
+    #[derive(Debug)]
+    pub struct PartStream<S> {
+        decoder: Decoder,
+        #[pin]
+        inner: S,
+        input_done: bool,
+        done: bool,
+    }
 }
 
 impl<S> PartStream<S> {
@@ -41,45 +43,45 @@ impl<S> PartStream<S> {
     pub fn decoder(&self) -> &Decoder {
         &self.decoder
     }
-
-    fn end(
-        &mut self,
-        item: Option<Result<Part, DecodeError>>,
-    ) -> Poll<Option<Result<Part, DecodeError>>> {
-        if !matches!(item, Some(Ok(_))) {
-            self.done = true;
-        }
-        Poll::Ready(item)
-    }
 }
 
 impl<S, E> Stream for PartStream<S>
 where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    S: Stream<Item = Result<Bytes, E>>,
     E: Into<Box<dyn StdError + Send + Sync>>,
 {
     type Item = Result<Part, DecodeError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
+        let mut this = self.project();
         loop {
-            if this.done {
+            if *this.done {
                 return Poll::Ready(None);
             }
-            if this.input_done {
-                let item = this.decoder.finish().transpose();
-                return this.end(item);
+            // `Some(item)`: the stream yields `item`, and ends unless it is a part.
+            let item = if *this.input_done {
+                Some(this.decoder.finish().transpose())
+            } else {
+                match this.decoder.next_part() {
+                    Ok(Some(part)) => return Poll::Ready(Some(Ok(part))),
+                    Ok(None) if this.decoder.is_closed() => Some(None),
+                    Ok(None) => None,
+                    Err(e) => Some(Some(Err(e))),
+                }
+            };
+            if let Some(item) = item {
+                if !matches!(item, Some(Ok(_))) {
+                    *this.done = true;
+                }
+                return Poll::Ready(item);
             }
-            match this.decoder.next_part() {
-                Ok(Some(part)) => return Poll::Ready(Some(Ok(part))),
-                Ok(None) if this.decoder.is_closed() => return this.end(None),
-                Ok(None) => {}
-                Err(e) => return this.end(Some(Err(e))),
-            }
-            match ready!(Pin::new(&mut this.inner).poll_next(cx)) {
+            match ready!(this.inner.as_mut().poll_next(cx)) {
                 Some(Ok(chunk)) => this.decoder.push(&chunk),
-                Some(Err(e)) => return this.end(Some(Err(DecodeError::Transport(e.into())))),
-                None => this.input_done = true,
+                Some(Err(e)) => {
+                    *this.done = true;
+                    return Poll::Ready(Some(Err(DecodeError::Transport(e.into()))));
+                }
+                None => *this.input_done = true,
             }
         }
     }
@@ -87,7 +89,7 @@ where
 
 impl<S, E> FusedStream for PartStream<S>
 where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    S: Stream<Item = Result<Bytes, E>>,
     E: Into<Box<dyn StdError + Send + Sync>>,
 {
     fn is_terminated(&self) -> bool {
