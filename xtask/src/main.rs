@@ -10,6 +10,10 @@ const TASKS: &[(&str, &str)] = &[
     ),
     ("test", "cargo test --workspace"),
     (
+        "bench",
+        "release build, server + load processes vs a raw-TCP ceiling; [--quick] [--json PATH]",
+    ),
+    (
         "conformance",
         "every check on every backend; [--backend axum|warp|tower] [--check NAME] [--json PATH] [--require-clients]",
     ),
@@ -21,6 +25,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("test") => cargo(&["test", "--workspace"], &[]),
         Some("conformance") => conformance(&args[1..]),
+        Some("bench") => bench(&args[1..]),
         Some(other) => Err(format!(
             "unknown task {other:?}; run `cargo xtask` for the list"
         )),
@@ -69,6 +74,21 @@ fn ci() -> Result<(), String> {
 
 fn conformance(extra: &[String]) -> Result<(), String> {
     let mut args = vec!["run", "--quiet", "--package", "mjpeg-conformance", "--"];
+    args.extend(extra.iter().map(String::as_str));
+    cargo(&args, &[])
+}
+
+fn bench(extra: &[String]) -> Result<(), String> {
+    let mut args = vec![
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        "mjpeg-bench",
+        "--bin",
+        "bench",
+        "--",
+    ];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args, &[])
 }
