@@ -226,19 +226,15 @@ impl ViewerQueue {
         wake(waker);
     }
 
+    /// Frames taken, frames dropped or skipped, and payload bytes queued, under one lock.
+    pub(crate) fn counts(&self) -> (u64, u64, usize) {
+        let state = self.lock();
+        (state.popped, state.dropped, state.bytes)
+    }
+
     /// Frames dropped or skipped for this viewer so far.
     pub(crate) fn dropped(&self) -> u64 {
         self.lock().dropped
-    }
-
-    /// Frames taken by the viewer so far.
-    pub(crate) fn popped(&self) -> u64 {
-        self.lock().popped
-    }
-
-    /// Bytes of payload queued now.
-    pub(crate) fn queued_bytes(&self) -> usize {
-        self.lock().bytes
     }
 }
 

@@ -33,7 +33,9 @@ pub(crate) struct StreamBody {
     /// Chunks of the part being sent: a part is never torn.
     out: VecDeque<Bytes>,
     phase: Phase,
+    /// The last part sent, kept only when a heartbeat or the final repeat needs it.
     last: Option<EncodedPart>,
+    keep_last: bool,
     heartbeat: Option<(Duration, Pin<Box<Sleep>>)>,
     repeat_final_frame: bool,
     conn: Connection,
@@ -55,6 +57,7 @@ impl StreamBody {
             out: VecDeque::with_capacity(4),
             phase: Phase::Opening,
             last: None,
+            keep_last: heartbeat.is_some() || repeat_final_frame,
             heartbeat: heartbeat.map(|every| (every, Box::pin(tokio::time::sleep(every)))),
             repeat_final_frame,
             conn,
@@ -71,14 +74,11 @@ impl StreamBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         loop {
             if let Some(chunk) = self.out.pop_front() {
-                let len = chunk.len() as u64;
-                self.conn.stats.bytes_sent += len;
-                self.conn.stats_cell().record_sent(0, len);
                 return Poll::Ready(Some(Ok(Frame::data(chunk))));
             }
             match self.phase {
                 Phase::Opening => {
-                    self.out.push_back(self.encoder.opening());
+                    self.send(std::iter::once(self.encoder.opening()), 0);
                     self.phase = Phase::Live;
                     continue;
                 }
@@ -89,12 +89,12 @@ impl StreamBody {
             match self.queue.poll_pop(cx) {
                 Poll::Ready(Pop::Frame(frame)) => {
                     let part = frame.encoded(&self.encoder);
-                    self.out.extend(part.chunks());
-                    self.last = Some(part);
-                    self.conn.stats.frames_sent += 1;
-                    self.conn.stats_cell().record_sent(1, 0);
+                    self.send(part.chunks(), 1);
                     if let Some((every, sleep)) = &mut self.heartbeat {
                         sleep.as_mut().reset(Instant::now() + *every);
+                    }
+                    if self.keep_last {
+                        self.last = Some(part);
                     }
                 }
                 Poll::Ready(Pop::End(end)) => {
@@ -110,13 +110,26 @@ impl StreamBody {
                         return Poll::Pending;
                     }
                     sleep.as_mut().reset(Instant::now() + *every);
-                    if let Some(last) = &self.last {
-                        self.out.extend(last.chunks());
+                    if let Some(last) = self.last.clone() {
+                        self.send(last.chunks(), 0);
                         self.conn.stats.heartbeats += 1;
                     }
                 }
             }
         }
+    }
+
+    /// Queues chunks for the connection; counts them (and `frames` frames)
+    /// here, once, rather than per chunk handed out.
+    fn send(&mut self, chunks: impl Iterator<Item = Bytes>, frames: u64) {
+        let mut bytes = 0;
+        for chunk in chunks {
+            bytes += chunk.len() as u64;
+            self.out.push_back(chunk);
+        }
+        self.conn.stats.bytes_sent += bytes;
+        self.conn.stats.frames_sent += frames;
+        self.conn.stats_cell().record_sent(frames, bytes);
     }
 
     /// Queues the close delimiter (or returns the error that aborts the response).
@@ -136,11 +149,11 @@ impl StreamBody {
         };
         self.conn.reason = Some(reason);
         if self.repeat_final_frame {
-            if let Some(last) = &self.last {
-                self.out.extend(last.chunks());
+            if let Some(last) = self.last.take() {
+                self.send(last.chunks(), 0);
             }
         }
-        self.out.push_back(self.encoder.close());
+        self.send(std::iter::once(self.encoder.close()), 0);
         None
     }
 }

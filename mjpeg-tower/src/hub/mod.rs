@@ -294,12 +294,12 @@ impl FrameHub {
             stopped: self.is_stopped(),
         };
         for queue in viewers.values() {
-            let (delivered, dropped) = (queue.popped(), queue.dropped());
+            let (delivered, dropped, queued) = queue.counts();
             stats.delivered += delivered;
             stats.dropped += dropped;
             stats.min_delivered = stats.min_delivered.min(delivered);
             stats.max_dropped = stats.max_dropped.max(dropped);
-            stats.max_queued_bytes = stats.max_queued_bytes.max(queue.queued_bytes());
+            stats.max_queued_bytes = stats.max_queued_bytes.max(queued);
         }
         stats
     }
@@ -350,8 +350,9 @@ impl FrameHub {
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(queue) = viewers.remove(&id) {
-            self.inner.gone_delivered.fetch_add(queue.popped(), Relaxed);
-            self.inner.gone_dropped.fetch_add(queue.dropped(), Relaxed);
+            let (delivered, dropped, _) = queue.counts();
+            self.inner.gone_delivered.fetch_add(delivered, Relaxed);
+            self.inner.gone_dropped.fetch_add(dropped, Relaxed);
         }
         let count = viewers.len();
         self.inner.demand.send_modify(|d| d.viewers = count);

@@ -30,7 +30,7 @@ fn keep_latest_drops_oldest_and_stays_bounded() {
     let q = queue(OverflowPolicy::KeepLatest, 250);
     for tag in 0..10 {
         q.push(frame(tag, 100));
-        assert!(q.queued_bytes() <= 250 + 100);
+        assert!(q.counts().2 <= 250 + 100);
     }
     assert_eq!(q.dropped(), 8);
     assert_eq!((pop(&q), pop(&q), pop(&q)), (Some(8), Some(9), None));
@@ -59,7 +59,7 @@ fn disconnect_frees_the_queue_and_ends_with_overflow() {
     q.push(frame(0, 100));
     q.push(frame(1, 100));
     assert_eq!(q.push(frame(2, 100)), Pushed::Overflow);
-    assert_eq!(q.queued_bytes(), 0);
+    assert_eq!(q.counts().2, 0);
     assert_eq!(q.push(frame(3, 100)), Pushed::Closed);
     let mut cx = Context::from_waker(Waker::noop());
     assert!(matches!(
