@@ -4,10 +4,13 @@
 //!   driver; runs every scenario and prints the report.
 //! - `bench server ...`: one server under test (spawned by the driver).
 //! - `bench load ...`: the load generator (spawned by the driver).
+//! - `bench fanout [--viewers N] [--frames N] [--size BYTES]`: the in-process
+//!   cost of `FrameHub::publish` and of handing a frame to a viewer.
 #![forbid(unsafe_code)]
 
 mod args;
 mod driver;
+mod fanout;
 mod hist;
 mod load;
 mod parse;
@@ -19,6 +22,7 @@ fn main() {
     let code = match args.first().map(String::as_str) {
         Some("server") => server::main(&args[1..]),
         Some("load") => load::main(&args[1..]),
+        Some("fanout") => fanout::main(&args[1..]),
         _ => driver::main(&args),
     };
     std::process::exit(code);
