@@ -168,15 +168,9 @@ async fn a_client_that_disconnects_mid_stream_is_reported_once() {
     assert_eq!(hub.viewers(), 1);
     drop(client);
     let d = rec.wait_disconnects(1).await;
-    assert!(
-        matches!(
-            d[0],
-            Event::Disconnect {
-                reason: DisconnectReason::ClientClosed,
-                active: 0,
-                ..
-            }
-        ),
+    assert_eq!(
+        d[0].reason(),
+        Some((DisconnectReason::ClientClosed, 0)),
         "{d:?}"
     );
     support::wait_until(|| hub.viewers() == 0).await;
@@ -220,15 +214,9 @@ async fn a_client_that_closes_while_the_server_is_write_blocked_is_reported_at_o
     drop(client);
     let d = rec.wait_disconnects(1).await;
     let took = closed_at.elapsed();
-    assert!(
-        matches!(
-            d[0],
-            Event::Disconnect {
-                reason: DisconnectReason::ClientClosed,
-                active: 0,
-                ..
-            }
-        ),
+    assert_eq!(
+        d[0].reason(),
+        Some((DisconnectReason::ClientClosed, 0)),
         "{d:?}"
     );
     // Not a timing target: only proof it did not wait for a TCP timeout.
@@ -366,15 +354,9 @@ async fn a_client_that_stops_reading_is_closed_by_the_stall_timeout_with_reason_
         support::wait_until(|| hub.viewers() == 1).await;
         let publishing = produce(&hub, Duration::from_millis(5));
         let d = rec.wait_disconnects(1).await;
-        assert!(
-            matches!(
-                d[0],
-                Event::Disconnect {
-                    reason: DisconnectReason::Overflow,
-                    active: 0,
-                    ..
-                }
-            ),
+        assert_eq!(
+            d[0].reason(),
+            Some((DisconnectReason::Overflow, 0)),
             "{policy:?}: {d:?}"
         );
         support::wait_until(|| hub.viewers() == 0).await;

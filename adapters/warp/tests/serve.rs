@@ -117,18 +117,24 @@ async fn h2c_works_through_warp_too() {
     producer.abort();
 }
 
-/// Bytes the layer handed to the connection while the client read nothing:
-/// all of it sits in hyper's and the kernel's buffers.
-async fn buffered_outside_the_layer(server: Server) -> u64 {
-    let (hub, reasons) = (FrameHub::new(), Reasons::default());
-    let mjpeg = layer(&reasons);
-    let addr = start(&hub, mjpeg.clone(), server).await;
+/// A viewer that sends its request and then reads nothing.
+async fn silent_viewer(addr: SocketAddr, hub: &FrameHub) -> tokio::net::TcpStream {
     let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
     silent
         .write_all(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .unwrap();
     wait_until(|| hub.viewers() == 1).await;
+    silent
+}
+
+/// Bytes the layer handed to the connection while the client read nothing:
+/// all of it sits in hyper's and the kernel's buffers.
+async fn buffered_outside_the_layer(server: Server) -> u64 {
+    let (hub, reasons) = (FrameHub::new(), Reasons::default());
+    let mjpeg = layer(&reasons);
+    let addr = start(&hub, mjpeg.clone(), server).await;
+    let _silent = silent_viewer(addr, &hub).await;
     let producer = produce(&hub, 100_000);
     // Wait until nothing more gets out: the buffers are full.
     let mut last = 0;
@@ -161,12 +167,7 @@ async fn a_small_send_buffer_keeps_little_outside_the_layer_and_the_stall_timeou
     let (hub, reasons) = (FrameHub::new(), Reasons::default());
     let server = Server::new().write_stall_timeout(Some(Duration::from_millis(300)));
     let addr = start(&hub, layer(&reasons), server).await;
-    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
-    silent
-        .write_all(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    wait_until(|| hub.viewers() == 1).await;
+    let _silent = silent_viewer(addr, &hub).await;
     let producer = produce(&hub, 100_000);
     wait_until(|| !reasons.lock().unwrap().is_empty()).await;
     assert_eq!(reasons.lock().unwrap()[0], (DisconnectReason::Overflow, 0));

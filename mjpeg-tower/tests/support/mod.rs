@@ -34,6 +34,16 @@ pub enum Event {
     Idle,
 }
 
+impl Event {
+    /// A disconnect's reason and the count left, `None` for other events.
+    pub fn reason(&self) -> Option<(DisconnectReason, usize)> {
+        match self {
+            Event::Disconnect { reason, active, .. } => Some((*reason, *active)),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Recorder(Arc<Mutex<Vec<Event>>>);
 
