@@ -33,7 +33,13 @@ pub(crate) fn respond<B>(
     let handler_headers = parts.headers.clone();
     let now = |res: Response<Bytes>| Respond::Now(res.map(MjpegBody::full));
     let hub = match &source {
-        Source::Snapshot(hub, wait) => {
+        Source::Snapshot(hub, wait, placeholder) => {
+            if hub.is_stopped() {
+                return now(plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED));
+            }
+            // The placeholder's headers were the defaults: the layer's own
+            // configuration replaces them. Headers a handler added stay.
+            let handler_headers = without(&handler_headers, placeholder);
             let (hub, wait, config) = (hub.clone(), *wait, Arc::clone(config));
             if let Some(frame) = hub.latest_shared() {
                 return now(snapshot(
@@ -43,13 +49,12 @@ pub(crate) fn respond<B>(
                     &req.method,
                 ));
             }
-            if hub.is_stopped() {
-                return now(plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED));
-            }
             let method = req.method;
             return Respond::Later(Box::pin(async move {
-                let frame = hub.wait_latest(wait).await;
-                snapshot(&config, &handler_headers, frame, &method)
+                match hub.wait_latest(wait).await {
+                    _ if hub.is_stopped() => plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED),
+                    frame => snapshot(&config, &handler_headers, frame, &method),
+                }
             }));
         }
         Source::Hub(hub) => Some(hub.clone()),
@@ -126,6 +131,18 @@ fn merge(mut base: HeaderMap, handler: &HeaderMap) -> HeaderMap {
     base
 }
 
+/// `headers` without the entries `placeholder` has with the same value.
+fn without(headers: &HeaderMap, placeholder: &HeaderMap) -> HeaderMap {
+    let mut kept = HeaderMap::new();
+    for (name, value) in headers {
+        let ours = placeholder.get_all(name).iter().any(|v| v == value);
+        if !ours {
+            kept.append(name.clone(), value.clone());
+        }
+    }
+    kept
+}
+
 /// One frame as a complete response, or `503` when there is none.
 pub(crate) fn snapshot(
     config: &Config,
@@ -138,7 +155,9 @@ pub(crate) fn snapshot(
     };
     let frame = frame.frame();
     let mut headers = merge(config.plain_headers(), handler_headers);
-    for (name, value) in frame.headers() {
+    let mut own = frame.headers().clone();
+    strip_unsendable(&mut own);
+    for (name, value) in &own {
         headers.insert(name, value.clone());
     }
     let content_type = frame

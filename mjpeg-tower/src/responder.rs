@@ -23,8 +23,9 @@ pub(crate) enum Source {
     Stream(FrameStream),
     /// A live view of a hub.
     Hub(FrameHub),
-    /// One frame of a hub, waiting up to the timeout for the first.
-    Snapshot(FrameHub, Duration),
+    /// One frame of a hub, waiting up to the timeout for the first; with the
+    /// headers its placeholder response carried (the layer replaces them).
+    Snapshot(FrameHub, Duration, http::HeaderMap),
 }
 
 impl fmt::Debug for Source {
@@ -32,7 +33,9 @@ impl fmt::Debug for Source {
         match self {
             Self::Stream(_) => f.write_str("Stream(..)"),
             Self::Hub(hub) => f.debug_tuple("Hub").field(hub).finish(),
-            Self::Snapshot(hub, wait) => f.debug_tuple("Snapshot").field(hub).field(wait).finish(),
+            Self::Snapshot(hub, wait, _) => {
+                f.debug_tuple("Snapshot").field(hub).field(wait).finish()
+            }
         }
     }
 }
@@ -88,7 +91,7 @@ pub(crate) fn slotted_response(
 /// let frames = stream::iter([Frame::jpeg(vec![0xFF, 0xD8, 0xFF, 0xD9])]);
 /// let res = Mjpeg::new(frames).into_http_response();
 /// assert_eq!(res.status(), 500); // no MjpegLayer here to turn it into a stream
-/// /// ```
+/// ```
 #[must_use = "a responder does nothing unless returned from a handler"]
 pub struct Mjpeg {
     stream: FrameStream,

@@ -278,3 +278,44 @@ async fn a_waiting_snapshot_wakes_a_producer_that_renders_on_demand() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(hub.stats().published <= published + 1);
 }
+
+#[tokio::test]
+async fn snapshot_after_stop_answers_503_even_with_a_frame() {
+    let hub = FrameHub::new();
+    hub.publish("last frame");
+    hub.stop();
+    let h = hub.clone();
+    let svc = app(layer(), move |_| h.snapshot().into_http_response());
+    let res = svc.oneshot(Request::new(())).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body_string(res).await.contains("stopped"));
+    // Without the layer too.
+    assert_eq!(
+        hub.snapshot().into_http_response().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+#[tokio::test]
+async fn snapshot_follows_the_layers_headers_and_keeps_the_handlers() {
+    let hub = FrameHub::new();
+    hub.publish("frame");
+    let h = hub.clone();
+    let layer = layer()
+        .header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("max-age=2"),
+        )
+        .remove_header(http::header::EXPIRES);
+    let svc = app(layer, move |_| {
+        let mut res = h.snapshot().into_http_response();
+        res.headers_mut()
+            .insert("x-handler", http::HeaderValue::from_static("kept"));
+        res
+    });
+    let res = svc.oneshot(Request::new(())).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "max-age=2");
+    assert!(res.headers().get("expires").is_none());
+    assert_eq!(res.headers()["x-handler"], "kept");
+}

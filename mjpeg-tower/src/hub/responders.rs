@@ -8,7 +8,7 @@ use http::{Method, Response, StatusCode};
 
 use super::FrameHub;
 use crate::MjpegLayer;
-use crate::respond::snapshot;
+use crate::respond::{HUB_STOPPED, plain, snapshot};
 use crate::responder::{MISSING_LAYER, Source, slotted_response};
 
 /// A responder streaming a [`FrameHub`] to one viewer; from [`FrameHub::subscribe`].
@@ -59,15 +59,19 @@ impl Snapshot {
         // Built once: this runs for every snapshot request, layer or not.
         static DEFAULTS: OnceLock<MjpegLayer> = OnceLock::new();
         let defaults = DEFAULTS.get_or_init(MjpegLayer::new);
-        let res = snapshot(
-            &defaults.config,
-            &Default::default(),
-            self.hub.latest_shared(),
-            &Method::GET,
-        );
+        let res = if self.hub.is_stopped() {
+            plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED)
+        } else {
+            snapshot(
+                &defaults.config,
+                &Default::default(),
+                self.hub.latest_shared(),
+                &Method::GET,
+            )
+        };
         let (parts, body) = res.into_parts();
-        let mut slotted =
-            slotted_response(Source::Snapshot(self.hub, self.wait), parts.status, body);
+        let source = Source::Snapshot(self.hub, self.wait, parts.headers.clone());
+        let mut slotted = slotted_response(source, parts.status, body);
         *slotted.headers_mut() = parts.headers;
         slotted
     }
