@@ -3,6 +3,7 @@
 use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::task::AbortHandle;
 
@@ -36,10 +37,16 @@ impl std::fmt::Debug for InlineStream {
 }
 
 impl Feed {
-    /// Starts feeding `queue` from `stream`.
-    pub(crate) fn stream(stream: FrameStream, queue: Arc<ViewerQueue>, wait: bool) -> Self {
+    /// Starts feeding `queue` from `stream`. With `wait`, the task waits for
+    /// room and keeps to `pace` (the fps limit) rather than having frames skipped.
+    pub(crate) fn stream(
+        stream: FrameStream,
+        queue: Arc<ViewerQueue>,
+        wait: bool,
+        pace: Option<Duration>,
+    ) -> Self {
         match tokio::runtime::Handle::try_current() {
-            Ok(handle) => Self::Task(handle.spawn(pump(stream, queue, wait)).abort_handle()),
+            Ok(handle) => Self::Task(handle.spawn(pump(stream, queue, wait, pace)).abort_handle()),
             Err(_) => Self::Inline(InlineStream(stream)),
         }
     }
@@ -71,7 +78,12 @@ impl Drop for Feed {
     }
 }
 
-async fn pump(mut stream: FrameStream, queue: Arc<ViewerQueue>, wait: bool) {
+async fn pump(
+    mut stream: FrameStream,
+    queue: Arc<ViewerQueue>,
+    wait: bool,
+    pace: Option<Duration>,
+) {
     let mut in_a_row = 0;
     loop {
         if wait && !poll_fn(|cx| queue.poll_ready(cx)).await {
@@ -87,6 +99,9 @@ async fn pump(mut stream: FrameStream, queue: Arc<ViewerQueue>, wait: bool) {
                 };
                 if matches!(pushed, Pushed::Closed | Pushed::Overflow) {
                     return;
+                }
+                if let (true, Some(pace)) = (wait, pace) {
+                    tokio::time::sleep(pace).await;
                 }
             }
             Some(Err(err)) => return queue.close(End::Error(err)),

@@ -124,7 +124,8 @@ pub enum DisconnectReason {
 pub struct ConnectionStats {
     /// Frames handed to the connection (heartbeat re-sends not included).
     pub frames_sent: u64,
-    /// Frames dropped or skipped for this viewer by the overflow policy or the fps limit.
+    /// Frames dropped or skipped for this viewer by the overflow policy or the
+    /// fps limit (frames still queued when the viewer left are not counted).
     pub frames_dropped: u64,
     /// Heartbeat re-sends of the last frame.
     pub heartbeats: u64,
@@ -187,13 +188,8 @@ impl Connection {
             remote_addr: req.remote_addr,
             connected_at: Instant::now(),
         };
-        if let Some(cb) = &config.callbacks.on_connect {
-            (cb.0)(&ConnectEvent {
-                info: &info,
-                active,
-            });
-        }
-        Self {
+        // Built before the callback runs: if it panics, `Drop` still gives the slot back.
+        let conn = Self {
             config,
             stats_cell,
             info,
@@ -201,7 +197,14 @@ impl Connection {
             stats: ConnectionStats::default(),
             reason: None,
             error: None,
+        };
+        if let Some(cb) = &conn.config.callbacks.on_connect {
+            (cb.0)(&ConnectEvent {
+                info: &conn.info,
+                active,
+            });
         }
+        conn
     }
 
     pub(crate) fn stats_cell(&self) -> &StatsCell {
@@ -211,10 +214,12 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        // A stalled write means the client never read what was handed out,
+        // whatever the stream did.
         let stalled = self.stall.as_ref().is_some_and(StallFlag::is_set);
         let reason = match self.reason {
+            _ if stalled => DisconnectReason::Overflow,
             Some(reason) => reason,
-            None if stalled => DisconnectReason::Overflow,
             None => DisconnectReason::ClientClosed,
         };
         if reason == DisconnectReason::Overflow {

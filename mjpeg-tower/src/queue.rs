@@ -68,6 +68,8 @@ struct State {
     consumer: Option<Waker>,
     producer: Option<Waker>,
     last_accepted: Option<Instant>,
+    /// A waiting producer is being held back at the mark.
+    holding: bool,
     popped: u64,
     dropped: u64,
 }
@@ -102,15 +104,15 @@ impl ViewerQueue {
         if state.end.is_some() || state.consumer_gone {
             return Pushed::Closed;
         }
-        if let Some(min) = self.limits.min_interval {
-            let now = Instant::now();
+        // A waiting producer paces itself to the fps limit instead.
+        let now = Instant::now();
+        if let (Some(min), false) = (self.limits.min_interval, waited) {
             if state.last_accepted.is_some_and(|last| now < last + min) {
                 state.dropped += 1;
                 drop(state);
                 self.stats.record_dropped(1);
                 return Pushed::Skipped;
             }
-            state.last_accepted = Some(now);
         }
         let len = frame.frame().len();
         let mut dropped = 0;
@@ -134,7 +136,9 @@ impl ViewerQueue {
                     return Pushed::Skipped;
                 }
                 OverflowPolicy::Disconnect => {
-                    state.dropped += state.items.len() as u64 + 1;
+                    let lost = state.items.len() as u64 + 1;
+                    state.dropped += lost;
+                    self.stats.record_dropped(lost);
                     state.items.clear();
                     state.bytes = 0;
                     state.end = Some(End::Overflow);
@@ -147,6 +151,7 @@ impl ViewerQueue {
         }
         state.dropped += dropped;
         state.bytes += len;
+        state.last_accepted = Some(now);
         state.items.push_back(frame);
         let waker = state.consumer.take();
         drop(state);
@@ -169,11 +174,16 @@ impl ViewerQueue {
             return Poll::Ready(false);
         }
         if state.items.is_empty() || state.bytes < self.limits.high_water_mark {
+            state.holding = false;
             return Poll::Ready(true);
         }
         state.producer = Some(cx.waker().clone());
+        // One overflow per episode of holding the producer back, not per poll.
+        let started_holding = !std::mem::replace(&mut state.holding, true);
         drop(state);
-        self.stats.record_overflow();
+        if started_holding {
+            self.stats.record_overflow();
+        }
         Poll::Pending
     }
 

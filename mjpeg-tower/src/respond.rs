@@ -92,6 +92,7 @@ pub(crate) fn respond<B>(
             stream,
             Arc::clone(&queue),
             config.queue.policy == OverflowPolicy::Wait,
+            config.queue.min_interval,
         ),
         Source::Hub(hub) => match hub.register(Arc::clone(&queue)) {
             Some(viewer) => Feed::Hub(viewer),

@@ -36,6 +36,9 @@ pub(crate) struct StreamBody {
     /// The last part sent, kept only when a heartbeat or the final repeat needs it.
     last: Option<EncodedPart>,
     keep_last: bool,
+    /// How the stream ended, recorded once the close delimiter is handed out.
+    ending: Option<DisconnectReason>,
+    ending_error: Option<BoxError>,
     heartbeat: Option<(Duration, Pin<Box<Sleep>>)>,
     repeat_final_frame: bool,
     conn: Connection,
@@ -58,6 +61,8 @@ impl StreamBody {
             phase: Phase::Opening,
             last: None,
             keep_last: heartbeat.is_some() || repeat_final_frame,
+            ending: None,
+            ending_error: None,
             heartbeat: heartbeat.map(|every| (every, Box::pin(tokio::time::sleep(every)))),
             repeat_final_frame,
             conn,
@@ -74,6 +79,11 @@ impl StreamBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         loop {
             if let Some(chunk) = self.out.pop_front() {
+                if self.out.is_empty() && self.phase == Phase::Done {
+                    // The close delimiter is handed out: only now did the stream end as it says.
+                    self.conn.reason = self.ending.take();
+                    self.conn.error = self.ending_error.take();
+                }
                 return Poll::Ready(Some(Ok(Frame::data(chunk))));
             }
             match self.phase {
@@ -139,7 +149,7 @@ impl StreamBody {
             End::Completed => DisconnectReason::Completed,
             End::Stopped => DisconnectReason::Stopped,
             End::Error(err) => {
-                self.conn.error = Some(err);
+                self.ending_error = Some(err);
                 DisconnectReason::ProducerError
             }
             End::Overflow => {
@@ -147,7 +157,7 @@ impl StreamBody {
                 return Some(OverflowError.into());
             }
         };
-        self.conn.reason = Some(reason);
+        self.ending = Some(reason);
         if self.repeat_final_frame {
             if let Some(last) = self.last.take() {
                 self.send(last.chunks(), 0);

@@ -329,3 +329,60 @@ async fn repeat_final_frame_sends_the_last_frame_twice_before_the_close() {
     assert_eq!(support::count(body.as_bytes(), b"\r\n\r\n1\r\n"), 1);
     assert!(body.ends_with("\r\n--B--\r\n"));
 }
+
+#[tokio::test]
+async fn completed_is_reported_only_once_the_close_delimiter_is_out() {
+    let rec = Recorder::default();
+    let layer = rec.attach(MjpegLayer::new().repeat_final_frame(true));
+    let svc = app(layer, |_| frames(&["only"]).into_http_response());
+    let mut body = svc.oneshot(Request::new(())).await.unwrap().into_body();
+    for _ in 0..4 {
+        // opening, frame, tail, the repeated frame: the close is still to come.
+        body.frame().await.unwrap().unwrap();
+    }
+    drop(body);
+    assert_eq!(
+        rec.disconnects()[0].reason(),
+        Some((DisconnectReason::ClientClosed, 0))
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_on_connect_gives_its_client_slot_back() {
+    let layer = MjpegLayer::new()
+        .max_clients(1)
+        .on_connect(|_| panic!("callback bug"));
+    let svc = app(layer.clone(), |_| {
+        Mjpeg::new(stream::pending::<Frame>()).into_http_response()
+    });
+    let attempt = tokio::spawn(svc.oneshot(Request::new(())));
+    assert!(attempt.await.is_err(), "the callback panicked");
+    assert_eq!(layer.stats().active, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_with_max_fps_paces_the_stream_instead_of_dropping() {
+    let layer = MjpegLayer::new()
+        .boundary("B")
+        .unwrap()
+        .overflow_policy(mjpeg_tower::OverflowPolicy::Wait)
+        .max_fps(5);
+    let svc = app(layer.clone(), |_| {
+        frames(&["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]).into_http_response()
+    });
+    let started = tokio::time::Instant::now();
+    let body = body_string(svc.oneshot(Request::new(())).await.unwrap()).await;
+    let sent: Vec<&str> = body
+        .split("\r\n\r\n")
+        .filter_map(|p| p.get(..1))
+        .filter(|p| p.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(sent, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    assert_eq!(layer.stats().frames_dropped, 0);
+    // Ten frames at 5 fps.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1800),
+        "{:?}",
+        started.elapsed()
+    );
+}

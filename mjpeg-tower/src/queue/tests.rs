@@ -59,6 +59,11 @@ fn disconnect_frees_the_queue_and_ends_with_overflow() {
     q.push(frame(0, 100));
     q.push(frame(1, 100));
     assert_eq!(q.push(frame(2, 100)), Pushed::Overflow);
+    assert_eq!(
+        q.stats.snapshot().frames_dropped,
+        3,
+        "the layer counts them too"
+    );
     assert_eq!(q.counts().2, 0);
     assert_eq!(q.push(frame(3, 100)), Pushed::Closed);
     let mut cx = Context::from_waker(Waker::noop());
@@ -79,6 +84,12 @@ fn wait_is_ready_only_below_the_mark() {
     assert_eq!(q.push_waited(frame(2, 100)), Pushed::Queued);
     assert_eq!(q.dropped(), 0);
     assert_eq!(q.poll_ready(&mut cx), Poll::Pending);
+    assert_eq!(q.poll_ready(&mut cx), Poll::Pending);
+    assert_eq!(
+        q.stats.snapshot().overflow_events,
+        1,
+        "one overflow per episode, not per poll"
+    );
     pop(&q);
     assert_eq!(q.poll_ready(&mut cx), Poll::Ready(true));
     q.close_consumer();
