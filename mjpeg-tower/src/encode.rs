@@ -1,7 +1,7 @@
 //! The pure part encoder: frames in, wire bytes out.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -54,6 +54,27 @@ pub(crate) struct PartEncoder {
 }
 
 impl PartEncoder {
+    /// The encoder for this configuration: one per distinct configuration
+    /// alive in the process, so layers configured alike share encodings.
+    pub(crate) fn shared(
+        boundary: Boundary,
+        framing: Framing,
+        part_headers: HeaderMap,
+    ) -> Arc<Self> {
+        static LIVE: Mutex<Vec<Weak<PartEncoder>>> = Mutex::new(Vec::new());
+        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        live.retain(|weak| weak.strong_count() > 0);
+        let existing = live.iter().filter_map(Weak::upgrade).find(|e| {
+            e.boundary == boundary && e.framing == framing && e.part_headers == part_headers
+        });
+        if let Some(existing) = existing {
+            return existing;
+        }
+        let encoder = Arc::new(Self::new(boundary, framing, part_headers));
+        live.push(Arc::downgrade(&encoder));
+        encoder
+    }
+
     pub(crate) fn new(boundary: Boundary, framing: Framing, part_headers: HeaderMap) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let b = boundary.as_str().as_bytes();
@@ -205,19 +226,22 @@ fn put_line(dst: &mut BytesMut, name: &str, value: &HeaderValue) {
     dst.put_slice(b"\r\n");
 }
 
+/// Distinct encoders whose encodings a shared frame keeps; others encode per viewer.
+const CACHED_ENCODINGS: usize = 4;
+
 /// A frame shared by every viewer that receives it, with its encoding cached
-/// for the first encoder that asks: viewers of one layer share one encoding.
+/// per encoder: all viewers of layers configured alike share one encoding.
 #[derive(Debug)]
 pub(crate) struct SharedFrame {
     frame: Frame,
-    cached: OnceLock<(u64, EncodedPart)>,
+    cached: [OnceLock<(u64, EncodedPart)>; CACHED_ENCODINGS],
 }
 
 impl SharedFrame {
     pub(crate) fn new(frame: Frame) -> Self {
         Self {
             frame,
-            cached: OnceLock::new(),
+            cached: Default::default(),
         }
     }
 
@@ -225,17 +249,16 @@ impl SharedFrame {
         &self.frame
     }
 
-    /// The frame as `encoder` puts it on the wire; encoded once per frame in
-    /// the common case of a single encoder.
+    /// The frame as `encoder` puts it on the wire: encoded once per encoder
+    /// (the first empty slot takes it), for up to [`CACHED_ENCODINGS`] encoders.
     pub(crate) fn encoded(&self, encoder: &PartEncoder) -> EncodedPart {
-        let (id, part) = self
-            .cached
-            .get_or_init(|| (encoder.id(), encoder.encode(&self.frame)));
-        if *id == encoder.id() {
-            part.clone()
-        } else {
-            encoder.encode(&self.frame)
+        for slot in &self.cached {
+            let (id, part) = slot.get_or_init(|| (encoder.id(), encoder.encode(&self.frame)));
+            if *id == encoder.id() {
+                return part.clone();
+            }
         }
+        encoder.encode(&self.frame)
     }
 }
 

@@ -102,11 +102,11 @@ impl Config {
     }
 
     fn rebuild(&mut self) {
-        self.encoder = Arc::new(PartEncoder::new(
+        self.encoder = PartEncoder::shared(
             self.boundary.clone(),
             self.framing,
             self.part_headers.clone(),
-        ));
+        );
         let mut headers = self.headers.clone();
         strip_unsendable(&mut headers);
         let content_type = format!("multipart/x-mixed-replace; boundary={}", self.boundary);

@@ -62,6 +62,13 @@
 //! freezes Safari); [`MjpegLayer::repeat_final_frame`] works around Safari
 //! holding back the last frame of a finite stream.
 //!
+//! # Runtime
+//! The layer runs on tokio: per-request streams are driven by a spawned task
+//! (without a runtime the body polls them itself, and drop policies only
+//! apply between writes), and [`MjpegLayer::heartbeat`], [`MjpegLayer::max_fps`]
+//! and snapshot waits use tokio's timer, so they need a runtime with time
+//! enabled (`#[tokio::main]` has it).
+//!
 //! # Without the layer
 //! A responder returned from a route the layer does not wrap answers
 //! `500 Internal Server Error` with a body saying the layer is missing, never

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use http::HeaderName;
 
 use super::*;
@@ -128,4 +130,45 @@ fn encoders_have_distinct_ids() {
         encoder(Framing::Standard).id(),
         encoder(Framing::Standard).id()
     );
+}
+
+#[test]
+fn encoders_configured_alike_are_one_encoder() {
+    let a = PartEncoder::shared(
+        Boundary::new("B").unwrap(),
+        Framing::Standard,
+        default_part_headers(),
+    );
+    let b = PartEncoder::shared(
+        Boundary::new("B").unwrap(),
+        Framing::Standard,
+        default_part_headers(),
+    );
+    let c = PartEncoder::shared(
+        Boundary::new("C").unwrap(),
+        Framing::Standard,
+        default_part_headers(),
+    );
+    assert!(Arc::ptr_eq(&a, &b));
+    assert!(!Arc::ptr_eq(&a, &c));
+}
+
+#[test]
+fn a_shared_frame_keeps_one_encoding_per_encoder() {
+    let frame = SharedFrame::new(Frame::new(&b"payload"[..]));
+    let b = PartEncoder::shared(
+        Boundary::new("B").unwrap(),
+        Framing::Standard,
+        default_part_headers(),
+    );
+    let c = PartEncoder::shared(
+        Boundary::new("C").unwrap(),
+        Framing::Standard,
+        default_part_headers(),
+    );
+    let (b1, c1) = (frame.encoded(&b), frame.encoded(&c));
+    let (b2, c2) = (frame.encoded(&b), frame.encoded(&c));
+    assert_eq!(b1.head.as_ptr(), b2.head.as_ptr(), "encoded once for B");
+    assert_eq!(c1.head.as_ptr(), c2.head.as_ptr(), "encoded once for C");
+    assert!(std::str::from_utf8(&c1.tail).unwrap().contains("--C"));
 }
