@@ -83,3 +83,79 @@ pub(super) async fn max_clients_gives_503(b: Backend) -> CheckResult {
         "2nd gets 503 + Retry-After; slot frees on disconnect".into(),
     ))
 }
+
+pub(super) async fn snapshot_answers_the_latest_frame(b: Backend) -> CheckResult {
+    let running = backend::start(b, MjpegLayer::new(), Server::new())
+        .await
+        .context("start")?;
+    running
+        .hub
+        .publish(Frame::jpeg(&b"\xFF\xD8 older \xFF\xD9"[..]));
+    running
+        .hub
+        .publish(Frame::jpeg(&b"\xFF\xD8 latest \xFF\xD9"[..]));
+    let res = get(&running.url("/snapshot")).await?;
+    ensure!(res.status() == 200, "status {}", res.status());
+    let h = res.headers().clone();
+    ensure!(
+        h.get("content-type").is_some_and(|v| v == "image/jpeg"),
+        "content-type {:?}",
+        h.get("content-type")
+    );
+    ensure!(
+        h.get("content-length").is_some_and(|v| v == "12"),
+        "content-length {:?}",
+        h.get("content-length")
+    );
+    ensure!(
+        h.get("cache-control")
+            .is_some_and(|v| v.to_str().is_ok_and(|v| v.contains("no-store"))),
+        "cacheable snapshot"
+    );
+    let body = res.bytes().await.context("body")?;
+    ensure!(
+        body.as_ref() == b"\xFF\xD8 latest \xFF\xD9",
+        "body {body:?}"
+    );
+    Ok(Outcome::Pass(
+        "200 image/jpeg, exact length and bytes, not cacheable".into(),
+    ))
+}
+
+pub(super) async fn stop_closes_every_stream(b: Backend) -> CheckResult {
+    let seen = Disconnects::default();
+    let layer = seen.attach(MjpegLayer::new());
+    let running = backend::start(b, layer, Server::new())
+        .await
+        .context("start")?;
+    running.hub.publish(Frame::jpeg(&b"frame"[..]));
+    let (first, second) = (
+        get(&running.url("/live")).await?,
+        get(&running.url("/live")).await?,
+    );
+    wait_until("two viewers", || running.hub.viewers() == 2).await?;
+    running.hub.stop();
+    for res in [first, second] {
+        let (parts, closed) = crate::client::all_parts(res).await?;
+        ensure!(
+            closed && parts.len() == 1,
+            "{} parts, closed: {closed}",
+            parts.len()
+        );
+    }
+    wait_until("both on_disconnect", || seen.seen().len() == 2).await?;
+    let reasons: Vec<_> = seen.seen().into_iter().map(|(r, _)| r).collect();
+    ensure!(
+        reasons == [DisconnectReason::Stopped; 2],
+        "reasons {reasons:?}"
+    );
+    let after = get(&running.url("/live")).await?;
+    ensure!(
+        after.status() == 503,
+        "a viewer after stop got {}",
+        after.status()
+    );
+    Ok(Outcome::Pass(
+        "both streams closed with --B--, reason stopped; later viewers get 503".into(),
+    ))
+}

@@ -59,6 +59,8 @@ checks![
     lifecycle::late_joiner_gets_latest_frame_at_once,
     lifecycle::disconnect_reported_once_and_count_back_to_zero,
     lifecycle::max_clients_gives_503,
+    lifecycle::snapshot_answers_the_latest_frame,
+    lifecycle::stop_closes_every_stream,
     overflow::slow_reader_keep_latest,
     overflow::slow_reader_drop_newest,
     overflow::slow_reader_wait,
