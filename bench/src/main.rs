@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod child;
 mod driver;
 mod fanout;
 mod hist;

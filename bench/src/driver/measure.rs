@@ -1,0 +1,160 @@
+//! One scenario's measurement: start the server and the load generator, let
+//! them settle, open the window, read CPU, memory and the load's results.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::plan::{Mode, Scenario, unpaced_hwm};
+use super::process::{Proc, Stop, fail, server_stats};
+use crate::sys::{cpu_seconds, memory_kib};
+
+/// What one scenario measured.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Measured {
+    pub(super) window_s: f64,
+    pub(super) published: u64,
+    pub(super) share_min: f64,
+    pub(super) share_median: f64,
+    pub(super) fps_min: f64,
+    pub(super) fps_median: f64,
+    pub(super) mbps: f64,
+    pub(super) lat_p50_ms: f64,
+    pub(super) lat_p99_ms: f64,
+    pub(super) lat_max_ms: f64,
+    pub(super) cpu_s: f64,
+    pub(super) cpu_pct: f64,
+    pub(super) cpu_s_per_gb: f64,
+    pub(super) client_cpu_pct: f64,
+    pub(super) rss_start_kib: u64,
+    pub(super) rss_end_kib: u64,
+    pub(super) rss_peak_kib: u64,
+    pub(super) rss_per_viewer_kib: f64,
+    pub(super) errors: u64,
+    pub(super) warm_s: f64,
+    pub(super) load: Value,
+    pub(super) server_before: Value,
+    pub(super) server_after: Value,
+}
+
+/// How one scenario ended.
+pub(super) enum Outcome {
+    Done(Box<Measured>),
+    Skipped(String),
+    Failed(String),
+}
+
+/// How long to let a scenario settle, and how long to measure it.
+pub(super) struct Timing {
+    pub(super) window: Duration,
+    pub(super) settle_paced: Duration,
+    pub(super) settle_unpaced: Duration,
+}
+
+pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result<Measured, Stop> {
+    let mut server_args = vec![
+        "server".to_owned(),
+        "--kind".into(),
+        sc.kind.name().into(),
+        "--fps".into(),
+        sc.fps.to_string(),
+        "--size".into(),
+        sc.size.to_string(),
+        "--viewers".into(),
+        sc.total().to_string(),
+    ];
+    if sc.mode == Mode::Unpaced {
+        server_args.push("--unpaced".into());
+        server_args.push("--hwm".into());
+        server_args.push(unpaced_hwm(sc.viewers).to_string());
+    }
+    let mut server = Proc::spawn("server", exe, &server_args)?;
+    let addr = server.expect("ready ", Duration::from_secs(20))?;
+    std::thread::sleep(Duration::from_millis(300));
+    let spid = server.pid();
+    let (rss_start, _) = memory_kib(spid).ok_or_else(|| fail("cannot read server memory"))?;
+
+    let load_args = vec![
+        "load".to_owned(),
+        "--addr".into(),
+        addr,
+        "--viewers".into(),
+        sc.viewers.to_string(),
+        "--slow".into(),
+        sc.slow.to_string(),
+        "--control".into(),
+        "--warmup-timeout".into(),
+        "60".into(),
+    ];
+    let mut load = Proc::spawn("load", exe, &load_args)?;
+    let warm = load.json("warm ", Duration::from_secs(90))?;
+    std::thread::sleep(if sc.mode == Mode::Unpaced {
+        timing.settle_unpaced
+    } else {
+        timing.settle_paced
+    });
+
+    let lpid = load.pid();
+    let before = server_stats(&mut server)?;
+    let cpu0 = cpu_seconds(spid).ok_or_else(|| fail("cannot read server CPU"))?;
+    let lcpu0 = cpu_seconds(lpid).unwrap_or(0.0);
+    let t0 = Instant::now();
+    load.send(&format!(
+        "start {}",
+        before["published"].as_u64().unwrap_or(0)
+    ))?;
+    std::thread::sleep(timing.window);
+    let cpu1 = cpu_seconds(spid).ok_or_else(|| fail("cannot read server CPU"))?;
+    let lcpu1 = cpu_seconds(lpid).unwrap_or(0.0);
+    let secs = t0.elapsed().as_secs_f64();
+    let after = server_stats(&mut server)?;
+    load.send(&format!(
+        "stop {}",
+        after["published"].as_u64().unwrap_or(0)
+    ))?;
+    let (rss_end, rss_peak) = memory_kib(spid).ok_or_else(|| fail("cannot read server memory"))?;
+    let result = load.json("result ", Duration::from_secs(30))?;
+    load.finish();
+    server.finish();
+
+    let f = |k: &str| result[k].as_f64().unwrap_or(0.0);
+    // Paced: the bytes of the frames published in the window (exact, even at
+    // 1 fps where a time window would catch 5 or 6 fan-outs). Unpaced: what
+    // arrived between start and stop.
+    let (payload, load_secs) = if sc.mode == Mode::Unpaced {
+        (f("payload_bytes"), f("window_s").max(1e-9))
+    } else {
+        (f("payload_bytes_seq"), secs)
+    };
+    let cpu_s = cpu1 - cpu0;
+    Ok(Measured {
+        window_s: secs,
+        published: result["published"].as_u64().unwrap_or(0),
+        share_min: f("share_min"),
+        share_median: f("share_median"),
+        fps_min: f("fps_min"),
+        fps_median: f("fps_median"),
+        mbps: payload / load_secs / 1e6,
+        lat_p50_ms: f("lat_p50_us") / 1000.0,
+        lat_p99_ms: f("lat_p99_us") / 1000.0,
+        lat_max_ms: f("lat_max_us") / 1000.0,
+        cpu_s,
+        cpu_pct: cpu_s / secs * 100.0,
+        cpu_s_per_gb: if payload > 0.0 {
+            cpu_s / (payload / 1e9)
+        } else {
+            f64::NAN
+        },
+        client_cpu_pct: (lcpu1 - lcpu0) / secs * 100.0,
+        rss_start_kib: rss_start,
+        rss_end_kib: rss_end,
+        rss_peak_kib: rss_peak,
+        rss_per_viewer_kib: (rss_end as f64 - rss_start as f64) / sc.total() as f64,
+        errors: result["errors"].as_u64().unwrap_or(0),
+        warm_s: warm["secs"].as_f64().unwrap_or(0.0),
+        load: result,
+        server_before: before,
+        server_after: after,
+    })
+}

@@ -1,0 +1,137 @@
+//! `bench [--quick] [--json PATH]`: runs every scenario as a server process
+//! plus a load-generator process (both this binary), measures the server
+//! from the outside (`/proc/<pid>/stat`, `/proc/<pid>/status`), prints the
+//! table and the targets, and writes the JSON report.
+//!
+//! - `plan`: the scenarios;
+//! - `process`: the child processes and their line protocol;
+//! - `measure`: one scenario's measurement window;
+//! - `report`, `targets`, `json`: the table, the targets, the JSON file.
+
+mod json;
+mod measure;
+mod plan;
+mod process;
+mod report;
+mod targets;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::args::Args;
+use crate::server::Kind;
+use json::write_json;
+use measure::{Outcome, Timing, run_scenario};
+use plan::{Mode, Scenario, plan};
+use process::Stop;
+use report::Report;
+use targets::targets_text;
+
+/// The layer's default high-water mark (the benchmark does not change it).
+const HWM: usize = mjpeg_tower::DEFAULT_HIGH_WATER_MARK;
+
+pub(crate) fn main(args: &[String]) -> i32 {
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            2
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<i32, String> {
+    let a = Args::parse(args, &["quick", "help"])?;
+    if a.flag("help") {
+        println!(
+            "usage: bench [--quick] [--json PATH] [--only SUBSTRING] [--window SECS]\n       \
+             bench server --kind raw|axum|warp [--unpaced] [--fps F] [--size BYTES] [--viewers N]\n       \
+             bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]"
+        );
+        return Ok(0);
+    }
+    let quick = a.flag("quick");
+    let default_window = if quick { 2.0 } else { 5.0 };
+    let timing = Timing {
+        window: Duration::from_secs_f64(a.get("window", default_window)?),
+        settle_paced: Duration::from_millis(if quick { 300 } else { 500 }),
+        settle_unpaced: Duration::from_millis(if quick { 500 } else { 1000 }),
+    };
+    let json_path = a.str("json").map(PathBuf::from);
+    let only = a.str("only").map(str::to_owned);
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+
+    let scenarios: Vec<Scenario> = plan(quick)
+        .into_iter()
+        .filter(|s| only.as_ref().is_none_or(|o| s.name().contains(o.as_str())))
+        .collect();
+    let started = Instant::now();
+    let mut outcomes = Vec::new();
+    for (i, sc) in scenarios.iter().enumerate() {
+        eprint!("[{:>2}/{}] {} ... ", i + 1, scenarios.len(), sc.name());
+        let _ = std::io::stderr().flush();
+        let t = Instant::now();
+        let outcome = match run_scenario(&exe, sc, &timing) {
+            Ok(m) => Outcome::Done(Box::new(m)),
+            Err(Stop::Skip(why)) => Outcome::Skipped(why),
+            Err(Stop::Fail(why)) => Outcome::Failed(why),
+        };
+        match &outcome {
+            Outcome::Done(m) => eprintln!(
+                "{:.1}s: {:.1} MB/s, min share {}, p99 {:.2} ms, CPU {:.0}%, errors {}",
+                t.elapsed().as_secs_f64(),
+                m.mbps,
+                if sc.mode == Mode::Unpaced && sc.kind == Kind::Raw {
+                    "n/a".to_owned()
+                } else {
+                    format!("{:.1}%", m.share_min * 100.0)
+                },
+                m.lat_p99_ms,
+                m.cpu_pct,
+                m.errors
+            ),
+            Outcome::Skipped(w) => eprintln!("skipped: {w}"),
+            Outcome::Failed(w) => eprintln!("FAILED: {w}"),
+        }
+        outcomes.push((sc.clone(), outcome));
+    }
+    let total = started.elapsed();
+
+    let report = Report {
+        outcomes,
+        quick,
+        timing,
+    };
+    let table = report.table();
+    let targets = report.targets();
+    println!();
+    println!("{table}");
+    println!("{}", targets_text(&targets));
+    println!(
+        "total {:.0} s. Notes: hub servers use Framing::Standard (a per-part X-Seq/X-Ts header \
+         would make AdvanceHeaders send an extra empty part per frame), KeepLatest, the default \
+         high-water mark ({} KiB) when paced and max(512 KiB, 8 MiB / viewers) unpaced (the \
+         unpaced producer refills queues once per ms); raw = tokio TcpListener + hand-written \
+         head + writev of the same part bytes; all sockets have a {} KiB send buffer; server, \
+         load generator (and anything else running) share {} cores.",
+        total.as_secs_f64(),
+        HWM / 1024,
+        mjpeg_tower::server::DEFAULT_SEND_BUFFER / 1024,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    if let Some(path) = json_path {
+        write_json(&path, &report, &targets, total)?;
+        println!("JSON report: {}", path.display());
+    }
+    // Targets are only reported; a failed scenario or any error is a failure.
+    let failed = report.outcomes.iter().any(|(_, o)| match o {
+        Outcome::Failed(_) => true,
+        Outcome::Done(m) => m.errors > 0,
+        Outcome::Skipped(_) => false,
+    });
+    if failed {
+        eprintln!("bench: a scenario failed or had errors (see the table)");
+    }
+    Ok(if failed { 1 } else { 0 })
+}

@@ -1,0 +1,116 @@
+//! The plan: every scenario the driver runs, and the frame sizes and queue
+//! limits they use.
+
+use super::HWM;
+use crate::server::Kind;
+
+const FRAME: usize = 50_000;
+const SMALL_FRAME: usize = 10_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mode {
+    Paced,
+    Unpaced,
+    Slow,
+}
+
+impl Mode {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Paced => "paced",
+            Self::Unpaced => "unpaced",
+            Self::Slow => "slow",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Scenario {
+    pub(super) kind: Kind,
+    pub(super) mode: Mode,
+    pub(super) viewers: usize,
+    pub(super) slow: usize,
+    pub(super) fps: f64,
+    pub(super) size: usize,
+}
+
+impl Scenario {
+    pub(super) fn name(&self) -> String {
+        let who = if self.slow > 0 {
+            format!("{}+{}slow", self.viewers, self.slow)
+        } else {
+            self.viewers.to_string()
+        };
+        let rate = if self.mode == Mode::Unpaced {
+            "max".to_owned()
+        } else {
+            format!("{}fps", self.fps)
+        };
+        format!(
+            "{:<4} {:<7} {:>11} {:>5} {:>2}KB",
+            self.kind.name(),
+            self.mode.name(),
+            who,
+            rate,
+            self.size / 1000
+        )
+    }
+
+    /// Scenarios with the same key are compared with each other (raw = ceiling).
+    pub(super) fn same_load(&self, other: &Scenario) -> bool {
+        self.mode == other.mode
+            && self.viewers == other.viewers
+            && self.slow == other.slow
+            && self.fps == other.fps
+            && self.size == other.size
+    }
+
+    pub(super) fn total(&self) -> usize {
+        self.viewers + self.slow
+    }
+}
+
+pub(super) fn plan(quick: bool) -> Vec<Scenario> {
+    let sc = |kind, mode, viewers, slow, fps, size| Scenario {
+        kind,
+        mode,
+        viewers,
+        slow,
+        fps,
+        size,
+    };
+    let kinds: &[Kind] = if quick {
+        &[Kind::Raw, Kind::Axum]
+    } else {
+        &[Kind::Raw, Kind::Axum, Kind::Warp]
+    };
+    let mut out = Vec::new();
+    for n in [1, 100, 1000] {
+        for &k in kinds {
+            out.push(sc(k, Mode::Paced, n, 0, 30.0, FRAME));
+        }
+    }
+    if !quick {
+        for &k in kinds {
+            out.push(sc(k, Mode::Paced, 10_000, 0, 1.0, SMALL_FRAME));
+        }
+    }
+    let unpaced: &[usize] = if quick { &[100, 1000] } else { &[1, 100, 1000] };
+    for &n in unpaced {
+        for &k in kinds {
+            out.push(sc(k, Mode::Unpaced, n, 0, 0.0, FRAME));
+        }
+    }
+    for &k in kinds {
+        out.push(sc(k, Mode::Slow, 100, 100, 30.0, FRAME));
+    }
+    out
+}
+
+/// The unpaced producer refills queues once per millisecond (tokio's timer
+/// resolution), so a viewer can take at most one high-water mark per
+/// millisecond: 512 KiB/ms = 0.5 GB/s. Loopback with few viewers is faster
+/// than that, so their queues get room for a millisecond of ~8 GB/s in total.
+pub(super) fn unpaced_hwm(viewers: usize) -> usize {
+    HWM.max((8 << 20) / viewers.max(1))
+}

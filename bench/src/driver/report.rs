@@ -1,0 +1,112 @@
+//! The report: every scenario's outcome, compared with the raw ceiling of the
+//! same load, as a table.
+
+use super::measure::{Measured, Outcome, Timing};
+use super::plan::{Mode, Scenario};
+use crate::server::Kind;
+
+/// Every scenario run, in order, with how it ended.
+pub(super) struct Report {
+    pub(super) outcomes: Vec<(Scenario, Outcome)>,
+    pub(super) quick: bool,
+    pub(super) timing: Timing,
+}
+
+/// `a / b` when both are measured and `b` is not zero.
+pub(super) fn ratio(a: f64, b: f64) -> Option<f64> {
+    (a.is_finite() && b.is_finite() && b.abs() > 1e-12).then(|| a / b)
+}
+
+/// CPU times under ten `/proc` ticks (0.1 s) are too coarse to compare.
+const MIN_CPU_S: f64 = 0.1;
+
+/// A CPU ratio, when both sides used enough CPU to be measured.
+pub(super) fn cpu_ratio(m: &Measured, c: &Measured, f: fn(&Measured) -> f64) -> Option<f64> {
+    (m.cpu_s >= MIN_CPU_S && c.cpu_s >= MIN_CPU_S)
+        .then(|| ratio(f(m), f(c)))
+        .flatten()
+}
+
+fn fmt_ratio(r: Option<f64>) -> String {
+    r.map_or(String::new(), |r| format!(" ({r:.2}x)"))
+}
+
+impl Report {
+    pub(super) fn ceiling(&self, sc: &Scenario) -> Option<&Measured> {
+        if sc.kind == Kind::Raw {
+            return None;
+        }
+        self.outcomes.iter().find_map(|(s, o)| match o {
+            Outcome::Done(m) if s.kind == Kind::Raw && s.same_load(sc) => Some(&**m),
+            _ => None,
+        })
+    }
+
+    pub(super) fn table(&self) -> String {
+        let mut out = String::new();
+        let head = format!(
+            "{:<36} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7} | {:>16} | {:>3} | {:>6}",
+            "scenario (x = ratio to raw ceiling)",
+            "frames min/med",
+            "MB/s",
+            "latency p50/p99/max ms",
+            "server CPU%",
+            "CPU s/GB",
+            "peak MiB",
+            "RSS KiB/viewer",
+            "err",
+            "load%"
+        );
+        out.push_str(&head);
+        out.push('\n');
+        out.push_str(&"-".repeat(head.len()));
+        out.push('\n');
+        for (sc, o) in &self.outcomes {
+            let name = sc.name();
+            let m = match o {
+                Outcome::Done(m) => m,
+                Outcome::Skipped(w) => {
+                    out.push_str(&format!("{name:<36} | skipped: {w}\n"));
+                    continue;
+                }
+                Outcome::Failed(w) => {
+                    out.push_str(&format!("{name:<36} | FAILED: {w}\n"));
+                    continue;
+                }
+            };
+            let c = self.ceiling(sc);
+            let r = |f: fn(&Measured) -> f64| c.and_then(|c| ratio(f(m), f(c)));
+            let rc = |f: fn(&Measured) -> f64| c.and_then(|c| cpu_ratio(m, c, f));
+            // Unpaced raw writes the latest part again and again: no share.
+            let share = if sc.mode == Mode::Unpaced && sc.kind == Kind::Raw {
+                "n/a".to_owned()
+            } else {
+                format!("{:.1}/{:.1}%", m.share_min * 100.0, m.share_median * 100.0)
+            };
+            out.push_str(&format!(
+                "{:<36} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7.1} | {:>16} | {:>3} | {:>5.0}%\n",
+                name,
+                share,
+                format!("{:.1}{}", m.mbps, fmt_ratio(r(|m| m.mbps))),
+                format!(
+                    "{:.2}/{:.2}/{:.1}{}",
+                    m.lat_p50_ms,
+                    m.lat_p99_ms,
+                    m.lat_max_ms,
+                    fmt_ratio(r(|m| m.lat_p99_ms))
+                ),
+                format!("{:.1}{}", m.cpu_pct, fmt_ratio(rc(|m| m.cpu_pct))),
+                format!("{:.2}{}", m.cpu_s_per_gb, fmt_ratio(rc(|m| m.cpu_s_per_gb))),
+                m.rss_peak_kib as f64 / 1024.0,
+                format!(
+                    "{:.1}{}",
+                    m.rss_per_viewer_kib,
+                    fmt_ratio(r(|m| m.rss_per_viewer_kib))
+                ),
+                m.errors,
+                m.client_cpu_pct,
+            ));
+        }
+        out
+    }
+}

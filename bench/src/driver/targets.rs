@@ -1,0 +1,197 @@
+//! The targets: what the benchmark aims for, checked against the report (and
+//! only reported, never asserted).
+
+use super::HWM;
+use super::measure::{Measured, Outcome};
+use super::plan::{Mode, Scenario};
+use super::report::{Report, cpu_ratio, ratio};
+use crate::server::Kind;
+
+impl Report {
+    fn measured(&self, kind: Kind, mode: Mode, viewers: usize) -> Option<(&Scenario, &Measured)> {
+        self.outcomes.iter().find_map(|(s, o)| match o {
+            Outcome::Done(m) if s.kind == kind && s.mode == mode && s.viewers == viewers => {
+                Some((s, &**m))
+            }
+            _ => None,
+        })
+    }
+
+    pub(super) fn targets(&self) -> Vec<Target> {
+        let mut t = Vec::new();
+        let kinds = [Kind::Axum, Kind::Warp];
+        for kind in kinds {
+            let k = kind.name();
+            if let Some((sc, m)) = self.measured(kind, Mode::Paced, 1000) {
+                t.push(Target::at_least(
+                    format!("{k}: paced 1000x30fps, every viewer >= 99% of frames"),
+                    m.share_min * 100.0,
+                    99.0,
+                    "%",
+                ));
+                let c = self
+                    .ceiling(sc)
+                    .and_then(|c| cpu_ratio(m, c, |m| m.cpu_pct));
+                t.push(Target::at_most_opt(
+                    format!("{k}: paced 1000x30fps, server CPU <= 1.3x ceiling"),
+                    c,
+                    1.3,
+                    "x",
+                ));
+            }
+            for n in [100, 1000] {
+                if let Some((sc, m)) = self.measured(kind, Mode::Unpaced, n) {
+                    let r = self.ceiling(sc).and_then(|c| ratio(m.mbps, c.mbps));
+                    t.push(Target::at_least_opt(
+                        format!("{k}: unpaced {n} viewers, MB/s >= 0.8x ceiling"),
+                        r,
+                        0.8,
+                        "x",
+                    ));
+                }
+            }
+            if let Some((_, m)) = self.measured(kind, Mode::Paced, 100) {
+                t.push(Target::at_most(
+                    format!("{k}: paced 100 viewers, p99 latency <= 5 ms"),
+                    m.lat_p99_ms,
+                    5.0,
+                    "ms",
+                ));
+            }
+            let idle = self
+                .measured(kind, Mode::Paced, 10_000)
+                .or_else(|| self.measured(kind, Mode::Paced, 1000));
+            if let Some((sc, m)) = idle {
+                t.push(Target::at_most(
+                    format!(
+                        "{k}: memory per idle viewer <= 64 KiB (RSS growth / viewers, {} paced)",
+                        sc.viewers
+                    ),
+                    m.rss_per_viewer_kib,
+                    64.0,
+                    "KiB",
+                ));
+            }
+            match self
+                .outcomes
+                .iter()
+                .find(|(s, _)| s.kind == kind && s.mode == Mode::Paced && s.viewers == 10_000)
+            {
+                Some((_, Outcome::Done(m))) => t.push(Target::at_most(
+                    format!("{k}: 10,000 viewers held without errors"),
+                    m.errors as f64,
+                    0.0,
+                    "errors",
+                )),
+                Some((_, Outcome::Skipped(w) | Outcome::Failed(w))) => t.push(Target {
+                    what: format!("{k}: 10,000 viewers held without errors"),
+                    value: format!("not measured: {w}"),
+                    met: None,
+                }),
+                None if self.outcomes.iter().any(|(s, _)| s.kind == kind) => t.push(Target {
+                    what: format!("{k}: 10,000 viewers held without errors"),
+                    value: "not run (--quick skips it)".into(),
+                    met: None,
+                }),
+                None => {}
+            }
+            if let Some((sc, m)) = self.measured(kind, Mode::Slow, 100) {
+                t.push(Target::at_least(
+                    format!(
+                        "{k}: {} fast + {} never-reading viewers, fast ones >= 99% of frames",
+                        sc.viewers, sc.slow
+                    ),
+                    m.share_min * 100.0,
+                    99.0,
+                    "%",
+                ));
+                // Bounded: at most HWM + one frame per never-reading viewer, 64 KiB per other.
+                let bound_mb =
+                    (sc.slow * (HWM + sc.size) + sc.viewers * 64 * 1024) as f64 / 1048576.0;
+                let grew = (m.rss_peak_kib as f64 - m.rss_start_kib as f64) / 1024.0;
+                t.push(Target::at_most(
+                    format!(
+                        "{k}: slow viewers, server memory bounded (peak RSS growth <= {bound_mb:.0} MiB)"
+                    ),
+                    grew,
+                    bound_mb.round(),
+                    "MiB",
+                ));
+                let queued = m.server_after["max_queued_bytes"].as_f64().unwrap_or(0.0);
+                t.push(Target::at_most(
+                    format!("{k}: slow viewers, queued in the layer <= high-water mark + 1 frame"),
+                    queued / 1024.0,
+                    (HWM + sc.size) as f64 / 1024.0,
+                    "KiB",
+                ));
+            }
+        }
+        t
+    }
+}
+
+pub(super) struct Target {
+    pub(super) what: String,
+    pub(super) value: String,
+    pub(super) met: Option<bool>,
+}
+
+impl Target {
+    fn at_least(what: String, v: f64, min: f64, unit: &str) -> Self {
+        Self::at_least_opt(what, Some(v), min, unit)
+    }
+
+    fn at_most(what: String, v: f64, max: f64, unit: &str) -> Self {
+        Self::at_most_opt(what, Some(v), max, unit)
+    }
+
+    fn at_least_opt(what: String, v: Option<f64>, min: f64, unit: &str) -> Self {
+        Self::check(what, v, unit, |v| v >= min, min)
+    }
+
+    fn at_most_opt(what: String, v: Option<f64>, max: f64, unit: &str) -> Self {
+        Self::check(what, v, unit, |v| v <= max, max)
+    }
+
+    fn check(
+        what: String,
+        v: Option<f64>,
+        unit: &str,
+        ok: impl Fn(f64) -> bool,
+        bound: f64,
+    ) -> Self {
+        match v {
+            Some(v) => Self {
+                what,
+                value: format!("{v:.2} {unit} (target {} {unit})", fmt_bound(bound)),
+                met: Some(ok(v)),
+            },
+            None => Self {
+                what,
+                value: "not measured (no ceiling to compare with)".into(),
+                met: None,
+            },
+        }
+    }
+}
+
+fn fmt_bound(b: f64) -> String {
+    if b.fract() == 0.0 {
+        format!("{b:.0}")
+    } else {
+        format!("{b:.1}")
+    }
+}
+
+pub(super) fn targets_text(targets: &[Target]) -> String {
+    let mut out = String::from("\nTargets (reported, never asserted):\n");
+    for t in targets {
+        let mark = match t.met {
+            Some(true) => "met   ",
+            Some(false) => "MISSED",
+            None => "  -   ",
+        };
+        out.push_str(&format!("  [{mark}] {:<78} {}\n", t.what, t.value));
+    }
+    out
+}

@@ -1,0 +1,158 @@
+//! The hub servers: a [`FrameHub`] behind [`MjpegLayer`] with
+//! `Framing::Standard`, served by the axum or the warp adapter, fed by a
+//! paced or an unpaced producer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue};
+use mjpeg_tower::{Frame, FrameHub, Framing, MjpegLayer};
+use serde_json::json;
+use tokio::time::MissedTickBehavior;
+
+use super::{Kind, Opts, StatsFn};
+use crate::sys::unix_nanos;
+
+const X_SEQ: HeaderName = HeaderName::from_static("x-seq");
+const X_TS: HeaderName = HeaderName::from_static("x-ts");
+
+pub(super) async fn start_hub(
+    opts: &Opts,
+    addr: SocketAddr,
+    payloads: Vec<Bytes>,
+    published: Arc<AtomicU64>,
+) -> Result<(StatsFn, SocketAddr), String> {
+    let hub = FrameHub::new();
+    // Standard framing: per-frame headers (X-Seq, X-Ts) then ride in the one
+    // complete part head; with AdvanceHeaders each frame would become an empty
+    // part plus a complete one.
+    let mut layer = MjpegLayer::new().framing(Framing::Standard);
+    if let Some(hwm) = opts.hwm {
+        layer = layer.high_water_mark(hwm);
+    }
+    let listener = mjpeg_axum::bind(addr)
+        .await
+        .map_err(|e| format!("bind {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    match opts.kind {
+        Kind::Axum => {
+            use axum::extract::State;
+            let app = axum::Router::new()
+                .route(
+                    "/stream",
+                    axum::routing::get(
+                        |State(hub): State<FrameHub>| async move { hub.subscribe() },
+                    ),
+                )
+                .with_state(hub.clone())
+                .layer(layer.clone());
+            tokio::spawn(mjpeg_axum::serve(listener, app));
+        }
+        Kind::Warp => {
+            use warp::Filter;
+            let h = hub.clone();
+            let routes = warp::path("stream")
+                .and(warp::path::end())
+                .map(move || h.subscribe());
+            tokio::spawn(mjpeg_warp::serve(
+                listener,
+                warp::service(routes),
+                layer.clone(),
+            ));
+        }
+        Kind::Raw => unreachable!(),
+    }
+    let producer = HubProducer {
+        hub: hub.clone(),
+        payloads,
+        published: Arc::clone(&published),
+    };
+    if opts.unpaced {
+        // A tick may refill at most what a queue holds.
+        let hwm = opts.hwm.unwrap_or(mjpeg_tower::DEFAULT_HIGH_WATER_MARK);
+        let per_tick = (hwm / opts.size.max(1) + 1).max(2) as f64;
+        tokio::spawn(producer.unpaced(layer.clone(), per_tick));
+    } else {
+        tokio::spawn(producer.paced(opts.fps));
+    }
+    let stats: StatsFn = Arc::new(move || {
+        let h = hub.stats();
+        let l = layer.stats();
+        json!({
+            "published": published.load(Relaxed),
+            "viewers": h.viewers,
+            "hub_delivered": h.delivered,
+            "hub_dropped": h.dropped,
+            "min_delivered": h.min_delivered,
+            "max_dropped": h.max_dropped,
+            "max_queued_bytes": h.max_queued_bytes,
+            "frames_sent": l.frames_sent,
+            "frames_dropped": l.frames_dropped,
+            "bytes_sent": l.bytes_sent,
+            "overflow_events": l.overflow_events,
+            "active": l.active,
+            "total_connections": l.total_connections,
+            "status": format!("{:?}", l.status),
+        })
+    });
+    Ok((stats, local))
+}
+
+struct HubProducer {
+    hub: FrameHub,
+    payloads: Vec<Bytes>,
+    published: Arc<AtomicU64>,
+}
+
+impl HubProducer {
+    fn publish(&self) {
+        let seq = self.published.fetch_add(1, Relaxed);
+        let payload = self.payloads[(seq % self.payloads.len() as u64) as usize].clone();
+        let frame = Frame::new(payload)
+            .with_header(X_SEQ, HeaderValue::from(seq))
+            .with_header(X_TS, HeaderValue::from(unix_nanos()));
+        self.hub.publish(frame);
+    }
+
+    async fn paced(self, fps: f64) {
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / fps));
+        loop {
+            tick.tick().await;
+            self.publish();
+        }
+    }
+
+    /// Publishes as fast as viewers take frames, without spinning: every
+    /// millisecond it measures how many frames the average viewer took
+    /// (`MjpegLayer::stats().frames_sent`, O(1)) and publishes 1.3x that rate
+    /// plus a little, so queues stay non-empty and keep-latest drops the excess.
+    /// A viewer can get at most one queue (high-water mark) per tick.
+    async fn unpaced(self, layer: MjpegLayer, max_per_tick: f64) {
+        const FLOOR_FPS: f64 = 20.0;
+        const OVERSHOOT: f64 = 1.3;
+        let mut tick = tokio::time::interval(Duration::from_millis(1));
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last = Instant::now();
+        let mut last_sent = layer.stats().frames_sent;
+        let mut credit = 1.0;
+        loop {
+            tick.tick().await;
+            let now = Instant::now();
+            let dt = now.duration_since(last).as_secs_f64().max(1e-4);
+            last = now;
+            let sent = layer.stats().frames_sent;
+            let taken = sent.saturating_sub(last_sent) as f64;
+            last_sent = sent;
+            let viewers = self.hub.viewers().max(1) as f64;
+            let rate = taken / viewers / dt * OVERSHOOT + FLOOR_FPS;
+            credit = (credit + rate * dt).min(max_per_tick);
+            while credit >= 1.0 {
+                credit -= 1.0;
+                self.publish();
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The raw ceiling: a tokio `TcpListener`, a hand-written HTTP/1.1 head
+//! (identity body, `Connection: close`) and the same part bytes as the hub
+//! servers, written with `writev` and fanned out through a
+//! `tokio::sync::watch` channel.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::watch;
+
+use super::{BOUNDARY, Opts, StatsFn};
+use crate::sys::unix_nanos;
+
+/// The send buffer the raw server gives its sockets: the same as `Server`'s default.
+const RAW_SEND_BUFFER: u32 = mjpeg_tower::server::DEFAULT_SEND_BUFFER;
+
+/// One part exactly as `Framing::Standard` puts it on the wire (header order aside).
+struct RawPart {
+    head: Bytes,
+    payload: Bytes,
+    tail: Bytes,
+}
+
+fn raw_part(payload: Bytes, seq: u64) -> RawPart {
+    let head = format!(
+        "Content-Type: image/jpeg\r\nContent-Length: {}\r\nx-seq: {seq}\r\nx-ts: {}\r\n\r\n",
+        payload.len(),
+        unix_nanos()
+    );
+    RawPart {
+        head: Bytes::from(head),
+        payload,
+        tail: Bytes::from(format!("\r\n--{BOUNDARY}\r\n")),
+    }
+}
+
+#[derive(Default)]
+struct RawCounters {
+    active: AtomicUsize,
+    total: AtomicU64,
+    frames_sent: AtomicU64,
+    bytes_sent: AtomicU64,
+}
+
+pub(super) async fn start_raw(
+    opts: &Opts,
+    addr: SocketAddr,
+    payloads: Vec<Bytes>,
+    published: Arc<AtomicU64>,
+) -> Result<(StatsFn, SocketAddr), String> {
+    let socket = TcpSocket::new_v4().map_err(|e| e.to_string())?;
+    socket.set_reuseaddr(true).map_err(|e| e.to_string())?;
+    // Accepted sockets inherit it: the same kernel buffering as the library's `Server`.
+    socket
+        .set_send_buffer_size(RAW_SEND_BUFFER)
+        .map_err(|e| e.to_string())?;
+    socket.bind(addr).map_err(|e| format!("bind {addr}: {e}"))?;
+    let listener = socket.listen(1024).map_err(|e| e.to_string())?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let first = Arc::new(raw_part(
+        payloads[0].clone(),
+        published.fetch_add(1, Relaxed),
+    ));
+    let (tx, rx) = watch::channel(first);
+    let counters = Arc::new(RawCounters::default());
+    let unpaced = opts.unpaced;
+    // Paced: the configured rate. Unpaced: connections write the latest part
+    // again and again; it is refreshed every millisecond.
+    let period = if unpaced {
+        Duration::from_millis(1)
+    } else {
+        Duration::from_secs_f64(1.0 / opts.fps)
+    };
+    let p = Arc::clone(&published);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let seq = p.fetch_add(1, Relaxed);
+            let payload = payloads[(seq % payloads.len() as u64) as usize].clone();
+            tx.send_replace(Arc::new(raw_part(payload, seq)));
+        }
+    });
+    tokio::spawn(accept_raw(listener, rx, Arc::clone(&counters), unpaced));
+    let stats: StatsFn = Arc::new(move || {
+        json!({
+            "published": published.load(Relaxed),
+            "viewers": counters.active.load(Relaxed),
+            "frames_sent": counters.frames_sent.load(Relaxed),
+            "bytes_sent": counters.bytes_sent.load(Relaxed),
+            "total_connections": counters.total.load(Relaxed),
+        })
+    });
+    Ok((stats, local))
+}
+
+async fn accept_raw(
+    listener: TcpListener,
+    rx: watch::Receiver<Arc<RawPart>>,
+    counters: Arc<RawCounters>,
+    unpaced: bool,
+) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let rx = rx.clone();
+        let counters = Arc::clone(&counters);
+        tokio::spawn(async move {
+            counters.active.fetch_add(1, Relaxed);
+            counters.total.fetch_add(1, Relaxed);
+            let _ = raw_conn(stream, rx, &counters, unpaced).await;
+            counters.active.fetch_sub(1, Relaxed);
+        });
+    }
+}
+
+async fn raw_conn(
+    mut stream: TcpStream,
+    mut rx: watch::Receiver<Arc<RawPart>>,
+    counters: &RawCounters,
+    unpaced: bool,
+) -> std::io::Result<()> {
+    // Read the request head; its content does not matter.
+    let mut req = Vec::with_capacity(512);
+    let mut buf = [0u8; 1024];
+    while memchr::memmem::find(&req, b"\r\n\r\n").is_none() {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 || req.len() > 16 * 1024 {
+            return Ok(());
+        }
+        req.extend_from_slice(&buf[..n]);
+    }
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: multipart/x-mixed-replace; boundary={BOUNDARY}\r\n\
+         cache-control: no-cache, no-store, max-age=0, must-revalidate\r\nconnection: close\r\n\r\n\
+         --{BOUNDARY}\r\n"
+    );
+    stream.write_all(head.as_bytes()).await?;
+    loop {
+        let part = Arc::clone(&rx.borrow_and_update());
+        write_part(&mut stream, &part).await?;
+        counters.frames_sent.fetch_add(1, Relaxed);
+        let len = part.head.len() + part.payload.len() + part.tail.len();
+        counters.bytes_sent.fetch_add(len as u64, Relaxed);
+        if !unpaced && rx.changed().await.is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// Writes head, payload and tail with `writev` until all are out.
+async fn write_part(stream: &mut TcpStream, part: &RawPart) -> std::io::Result<()> {
+    let bufs = [&part.head[..], &part.payload[..], &part.tail[..]];
+    let (mut i, mut off) = (0, 0);
+    while i < bufs.len() {
+        let slices = [
+            std::io::IoSlice::new(&bufs[i][off..]),
+            std::io::IoSlice::new(bufs.get(i + 1).copied().unwrap_or_default()),
+            std::io::IoSlice::new(bufs.get(i + 2).copied().unwrap_or_default()),
+        ];
+        let mut n = stream.write_vectored(&slices).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while n > 0 && i < bufs.len() {
+            let left = bufs[i].len() - off;
+            if n >= left {
+                n -= left;
+                i += 1;
+                off = 0;
+            } else {
+                off += n;
+                n = 0;
+            }
+        }
+    }
+    Ok(())
+}
