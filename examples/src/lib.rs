@@ -9,7 +9,8 @@
 //!
 //! Each binary takes `--help`. The binaries are thin: routers are built by
 //! the `app` functions here, so the tests serve exactly what the
-//! binaries serve, on port 0.
+//! binaries serve, on port 0; what their `main` functions share (binding,
+//! stopping on Ctrl-C, the exit code) is in [`serving`].
 #![forbid(unsafe_code)]
 
 pub mod args;
@@ -19,15 +20,10 @@ pub mod page;
 pub mod producer;
 pub mod relay;
 pub mod render;
+pub mod serving;
 pub mod sine;
 pub mod sine_warp;
 pub mod stats;
 pub mod traffic;
 
-/// Resolves on Ctrl-C (or never, if the signal cannot be listened for).
-pub async fn ctrl_c() {
-    if let Err(err) = tokio::signal::ctrl_c().await {
-        eprintln!("cannot listen for Ctrl-C: {err}");
-        std::future::pending::<()>().await;
-    }
-}
+pub use serving::ctrl_c;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use jpeg_encoder::{ColorType, Encoder, EncodingError};
-use tiny_skia::{Color, Pixmap};
+use tiny_skia::{Color, Paint, Pixmap};
 
 /// The smallest and largest accepted width or height.
 const MIN_SIDE: u32 = 32;
@@ -148,6 +148,14 @@ impl Canvas {
         self.last_len = out.len();
         Ok(Bytes::from(out))
     }
+}
+
+/// An opaque, anti-aliased solid paint of colour `rgb`.
+pub fn solid(rgb: [u8; 3]) -> Paint<'static> {
+    let mut paint = Paint::default();
+    paint.set_color_rgba8(rgb[0], rgb[1], rgb[2], 255);
+    paint.anti_alias = true;
+    paint
 }
 
 /// Running averages of render and encode times and frame sizes, for a

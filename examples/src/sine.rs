@@ -14,11 +14,11 @@ use axum::Router;
 use bytes::Bytes;
 use jpeg_encoder::EncodingError;
 use mjpeg_tower::{FrameHub, MjpegLayer};
-use tiny_skia::{Color, LineCap, Paint, Path, PathBuilder, Pixmap, Stroke, Transform};
+use tiny_skia::{Color, LineCap, Path, PathBuilder, Pixmap, Stroke, Transform};
 
 use crate::args::{ArgError, Args, in_range, unknown};
 use crate::page::Page;
-use crate::render::{Canvas, Size};
+use crate::render::{Canvas, Size, solid};
 
 /// The `sine` binary's usage line.
 pub const USAGE: &str =
@@ -73,6 +73,16 @@ impl SineOptions {
             }
         }
         Ok(options)
+    }
+
+    /// The render loop these options ask for, logging what it does.
+    pub fn render_loop(&self) -> crate::producer::RenderLoop {
+        crate::producer::RenderLoop {
+            fps: self.fps,
+            size: self.size,
+            quality: self.quality,
+            log: true,
+        }
     }
 }
 
@@ -162,7 +172,7 @@ impl SineScene {
             x += 2.0;
         }
         if let Some(path) = pb.finish() {
-            let paint = paint([64, 200, 255]);
+            let paint = solid([64, 200, 255]);
             let stroke = Stroke {
                 width: (h / 120.0).max(2.0),
                 line_cap: LineCap::Round,
@@ -202,21 +212,13 @@ fn draw_background(canvas: &mut Canvas) {
                 width,
                 ..Stroke::default()
             };
-            pixmap.stroke_path(&path, &paint(color), &stroke, Transform::identity(), None);
+            pixmap.stroke_path(&path, &solid(color), &stroke, Transform::identity(), None);
         }
     }
     let footer = "mjpeg-tower";
     let y = canvas.height() as i32 - 14;
     let x = canvas.width() as i32 - 8 * footer.len() as i32 - 6;
     canvas.text(x, y, 1, footer, [140, 150, 165]);
-}
-
-/// An opaque, anti-aliased solid paint.
-fn paint(rgb: [u8; 3]) -> Paint<'static> {
-    let mut paint = Paint::default();
-    paint.set_color_rgba8(rgb[0], rgb[1], rgb[2], 255);
-    paint.anti_alias = true;
-    paint
 }
 
 #[cfg(test)]

@@ -21,11 +21,11 @@ use bytes::Bytes;
 use futures_util::stream;
 use jpeg_encoder::EncodingError;
 use mjpeg_tower::{Frame, Mjpeg, MjpegLayer, OverflowPolicy};
-use tiny_skia::{Color, Paint, PathBuilder, Rect, Transform};
+use tiny_skia::{Color, PathBuilder, Rect, Transform};
 
 use crate::args::{ArgError, Args, in_range, unknown};
 use crate::page::Page;
-use crate::render::{Canvas, Size};
+use crate::render::{Canvas, Size, solid};
 
 /// The `traffic-lights` binary's usage line.
 pub const USAGE: &str =
@@ -186,13 +186,6 @@ fn draw(canvas: &mut Canvas, lit: usize) {
     let name = LIGHTS[lit].0;
     let x = (canvas.width() as i32 - 16 * name.len() as i32) / 2;
     canvas.text(x, canvas.height() as i32 - 30, 2, name, [20, 20, 20]);
-}
-
-fn solid(rgb: [u8; 3]) -> Paint<'static> {
-    let mut paint = Paint::default();
-    paint.set_color_rgba8(rgb[0], rgb[1], rgb[2], 255);
-    paint.anti_alias = true;
-    paint
 }
 
 #[cfg(test)]

@@ -6,19 +6,17 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use mjpeg_axum::Server;
 use mjpeg_examples::args::Args;
 use mjpeg_examples::relay::{self, Relay, RelayOptions, USAGE};
+use mjpeg_examples::serving;
 use mjpeg_tower::FrameHub;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let options = RelayOptions::parse(Args::from_env()).unwrap_or_else(|e| e.exit(USAGE));
-    let listener = match mjpeg_axum::bind(options.addr).await {
-        Ok(listener) => listener,
-        Err(err) => {
-            eprintln!("cannot listen on {}: {err}", options.addr);
-            return ExitCode::FAILURE;
-        }
+    let Some(listener) = serving::bind(&Server::new(), options.addr).await else {
+        return ExitCode::FAILURE;
     };
     let hub = FrameHub::new();
     let relay = Relay {
@@ -27,24 +25,12 @@ async fn main() -> ExitCode {
     }
     .spawn(hub.clone());
     println!("relaying {}", options.upstream);
-    // Port 0 picks a free port: print the one actually bound.
-    let addr = listener.local_addr().unwrap_or(options.addr);
-    println!("open http://{addr}/");
+    serving::announce(&listener, options.addr);
 
     let layer = relay::layer(Duration::from_secs(1), options.overlay);
     let app = relay::app(hub.clone(), layer, &options.upstream);
-    let shutdown = async move {
-        mjpeg_examples::ctrl_c().await;
-        println!("shutting down: closing streams");
-        hub.stop();
-    };
+    let shutdown = serving::stop_on_ctrl_c(hub);
     let served = mjpeg_axum::serve_with_shutdown(listener, app, shutdown).await;
     relay.abort();
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("server failed: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    serving::exit_code(served)
 }

@@ -5,7 +5,9 @@
 
 use std::process::ExitCode;
 
+use mjpeg_axum::Server;
 use mjpeg_examples::args::Args;
+use mjpeg_examples::serving;
 use mjpeg_examples::traffic::{self, TrafficLights, TrafficOptions, USAGE};
 
 #[tokio::main]
@@ -18,24 +20,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let listener = match mjpeg_axum::bind(options.addr).await {
-        Ok(listener) => listener,
-        Err(err) => {
-            eprintln!("cannot listen on {}: {err}", options.addr);
-            return ExitCode::FAILURE;
-        }
+    let Some(listener) = serving::bind(&Server::new(), options.addr).await else {
+        return ExitCode::FAILURE;
     };
-    // Port 0 picks a free port: print the one actually bound.
-    let addr = listener.local_addr().unwrap_or(options.addr);
-    println!("open http://{addr}/");
+    serving::announce(&listener, options.addr);
     let served =
-        mjpeg_axum::serve_with_shutdown(listener, traffic::app(lights), mjpeg_examples::ctrl_c())
-            .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("server failed: {err}");
-            ExitCode::FAILURE
-        }
-    }
+        mjpeg_axum::serve_with_shutdown(listener, traffic::app(lights), serving::ctrl_c()).await;
+    serving::exit_code(served)
 }
