@@ -319,3 +319,31 @@ async fn snapshot_follows_the_layers_headers_and_keeps_the_handlers() {
     assert!(res.headers().get("expires").is_none());
     assert_eq!(res.headers()["x-handler"], "kept");
 }
+
+/// A publisher hammers the hub from another thread while it is stopped:
+/// once `stop` returns, the latest frame never changes again.
+#[test]
+fn nothing_is_published_after_stop_returns() {
+    for _ in 0..200 {
+        let hub = FrameHub::new();
+        let (h, go) = (hub.clone(), std::sync::Arc::new(std::sync::Barrier::new(2)));
+        let g = go.clone();
+        let publisher = std::thread::spawn(move || {
+            g.wait();
+            let mut n = 0u64;
+            while h.publish(Frame::new(n.to_be_bytes().to_vec())) {
+                n += 1;
+            }
+        });
+        go.wait();
+        std::thread::yield_now();
+        hub.stop();
+        let at_stop = hub.latest();
+        publisher.join().unwrap();
+        assert_eq!(
+            hub.latest(),
+            at_stop,
+            "a frame was published after stop returned"
+        );
+    }
+}

@@ -181,14 +181,18 @@ impl FrameHub {
             }
         }
         let shared = Arc::new(SharedFrame::new(frame));
-        // Readers of the registry publish; `register` writes. Setting `latest`
-        // under the read lock means a new viewer gets each frame exactly once:
-        // as the latest frame, or from this loop.
+        // Readers of the registry publish; `register` and `stop` write. Setting
+        // `latest` under the read lock means a new viewer gets each frame
+        // exactly once (as the latest frame, or from this loop), and checking
+        // `stopped` under it means nothing is published once `stop` returned.
         let viewers = self
             .inner
             .viewers
             .read()
             .unwrap_or_else(PoisonError::into_inner);
+        if self.is_stopped() {
+            return false;
+        }
         self.inner.latest.send_replace(Some(Arc::clone(&shared)));
         self.inner.published.fetch_add(1, Relaxed);
         for queue in viewers.values() {
@@ -254,12 +258,13 @@ impl FrameHub {
     /// `subscribe` and `snapshot` requests get `503 Service Unavailable`
     /// saying the stream has been stopped. Use it for graceful shutdown.
     pub fn stop(&self) {
-        self.inner.stopped.store(true, Relaxed);
+        // Under the write lock: no publish is between its check and its pushes.
         let viewers = self
             .inner
             .viewers
-            .read()
+            .write()
             .unwrap_or_else(PoisonError::into_inner);
+        self.inner.stopped.store(true, Relaxed);
         for queue in viewers.values() {
             queue.close(End::Stopped);
         }
