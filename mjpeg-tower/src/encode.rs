@@ -1,5 +1,6 @@
 //! The pure part encoder: frames in, wire bytes out.
 
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
@@ -48,6 +49,8 @@ pub(crate) struct PartEncoder {
     boundary: Boundary,
     framing: Framing,
     part_headers: HeaderMap,
+    /// `\r\n--B\r\n`: ends a part and opens the next.
+    next_part: Bytes,
     opening: Bytes,
     tail: Bytes,
     close: Bytes,
@@ -84,9 +87,10 @@ impl PartEncoder {
         delimiter.put_slice(b"\r\n");
 
         let mut opening = delimiter.clone();
-        let mut tail = BytesMut::new();
-        tail.put_slice(b"\r\n");
-        tail.put_slice(&delimiter);
+        let mut next_part = BytesMut::with_capacity(b.len() + 6);
+        next_part.put_slice(b"\r\n");
+        next_part.put_slice(&delimiter);
+        let mut tail = next_part.clone();
         if framing == Framing::AdvanceHeaders {
             put_headers(&mut opening, &part_headers, None, None);
             opening.put_slice(b"\r\n");
@@ -102,6 +106,7 @@ impl PartEncoder {
             boundary,
             framing,
             part_headers,
+            next_part: next_part.freeze(),
             opening: opening.freeze(),
             tail: tail.freeze(),
             close: close.freeze(),
@@ -132,9 +137,7 @@ impl PartEncoder {
                 // The header block sent ahead cannot carry this frame's own
                 // headers: close that part empty and open a complete one.
                 let mut head = BytesMut::with_capacity(256);
-                head.put_slice(b"\r\n--");
-                head.put_slice(self.boundary.as_str().as_bytes());
-                head.put_slice(b"\r\n");
+                head.put_slice(&self.next_part);
                 self.put_full_headers(&mut head, frame);
                 head.freeze()
             }
@@ -203,9 +206,8 @@ fn put_headers(
         put_line(dst, "Content-Type", value);
     }
     if let Some(len) = len {
-        dst.put_slice(b"Content-Length: ");
-        dst.put_slice(len.to_string().as_bytes());
-        dst.put_slice(b"\r\n");
+        // Writing into a BytesMut cannot fail.
+        let _ = write!(dst, "Content-Length: {len}\r\n");
     }
     let own = frame.map(Frame::headers);
     for (name, value) in defaults {

@@ -80,11 +80,12 @@ impl Config {
             framing: Framing::default(),
             part_headers: default_part_headers(),
             headers,
-            encoder: Arc::new(PartEncoder::new(
+            // Both derived from the fields above by `rebuild`, just below.
+            encoder: PartEncoder::shared(
                 Boundary::default(),
                 Framing::default(),
-                HeaderMap::new(),
-            )),
+                default_part_headers(),
+            ),
             response_headers: HeaderMap::new(),
             heartbeat: None,
             repeat_final_frame: false,

@@ -32,9 +32,8 @@ pub(crate) enum Pop {
 /// What a push did.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Pushed {
+    /// Queued (under keep latest, possibly after dropping older frames).
     Queued,
-    /// Queued, after dropping this many older frames.
-    QueuedDropping(u64),
     /// Not queued: the queue is full (drop newest) or the fps limit skipped it.
     Skipped,
     /// Not queued; the viewer is now ending with [`End::Overflow`].
@@ -104,9 +103,10 @@ impl ViewerQueue {
         if state.end.is_some() || state.consumer_gone {
             return Pushed::Closed;
         }
-        // A waiting producer paces itself to the fps limit instead.
-        let now = Instant::now();
-        if let (Some(min), false) = (self.limits.min_interval, waited) {
+        // The clock is read only under an fps limit; a waiting producer
+        // paces itself to it instead.
+        let now = self.limits.min_interval.map(|_| Instant::now());
+        if let (Some(min), Some(now), false) = (self.limits.min_interval, now, waited) {
             if state.last_accepted.is_some_and(|last| now < last + min) {
                 state.dropped += 1;
                 drop(state);
@@ -151,7 +151,9 @@ impl ViewerQueue {
         }
         state.dropped += dropped;
         state.bytes += len;
-        state.last_accepted = Some(now);
+        if now.is_some() {
+            state.last_accepted = now;
+        }
         state.items.push_back(frame);
         let waker = state.consumer.take();
         drop(state);
@@ -159,11 +161,7 @@ impl ViewerQueue {
             self.stats.record_dropped(dropped);
         }
         wake(waker);
-        if dropped > 0 {
-            Pushed::QueuedDropping(dropped)
-        } else {
-            Pushed::Queued
-        }
+        Pushed::Queued
     }
 
     /// For a producer that waits ([`OverflowPolicy::Wait`]): ready when the queue

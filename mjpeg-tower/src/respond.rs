@@ -26,13 +26,14 @@ pub(crate) const NO_FRAME: &str = "mjpeg-tower: no frame has been published yet\
 pub(crate) fn respond<B>(
     layer: &MjpegLayer,
     req: RequestInfo,
-    parts: Parts,
+    mut parts: Parts,
     source: Source,
 ) -> Respond<B> {
     let config = &layer.config;
-    let handler_headers = parts.headers.clone();
+    // The stream's headers are built from these and the layer's.
+    let handler_headers = std::mem::take(&mut parts.headers);
     let now = |res: Response<Bytes>| Respond::Now(res.map(MjpegBody::full));
-    let hub = match &source {
+    match &source {
         Source::Snapshot(hub, wait, placeholder) => {
             if hub.is_stopped() {
                 return now(plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED));
@@ -57,15 +58,13 @@ pub(crate) fn respond<B>(
                 }
             }));
         }
-        Source::Hub(hub) => Some(hub.clone()),
-        Source::Stream(_) => None,
-    };
-    if hub.as_ref().is_some_and(|h| h.is_stopped()) {
-        return now(plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED));
+        Source::Hub(hub) if hub.is_stopped() => {
+            return now(plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED));
+        }
+        Source::Hub(_) | Source::Stream(_) => {}
     }
-    let headers = merge(config.response_headers.clone(), &handler_headers);
+    let headers = merge(config.response_headers.clone(), handler_headers);
     let with_parts = |body: MjpegBody<B>| {
-        let mut parts = parts;
         parts.status = StatusCode::OK;
         parts.headers = headers;
         Response::from_parts(parts, body)
@@ -118,8 +117,7 @@ pub(crate) fn respond<B>(
 /// not be sent. The handler's response was a placeholder: its content type and
 /// encoding (a compression layer inside this one may have gzipped it) describe
 /// that placeholder, not the stream.
-fn merge(mut base: HeaderMap, handler: &HeaderMap) -> HeaderMap {
-    let mut handler = handler.clone();
+fn merge(mut base: HeaderMap, mut handler: HeaderMap) -> HeaderMap {
     handler.remove(header::CONTENT_TYPE);
     handler.remove(header::CONTENT_ENCODING);
     strip_unsendable(&mut handler);
@@ -155,7 +153,7 @@ pub(crate) fn snapshot(
         return plain(StatusCode::SERVICE_UNAVAILABLE, NO_FRAME);
     };
     let frame = frame.frame();
-    let mut headers = merge(config.plain_headers(), handler_headers);
+    let mut headers = merge(config.plain_headers(), handler_headers.clone());
     let mut own = frame.headers().clone();
     strip_unsendable(&mut own);
     for (name, value) in &own {

@@ -35,11 +35,10 @@ pub(crate) struct StreamBody {
     phase: Phase,
     /// The last part sent, kept only when a heartbeat or the final repeat needs it.
     last: Option<EncodedPart>,
-    keep_last: bool,
     /// How the stream ended, recorded once the close delimiter is handed out.
     ending: Option<DisconnectReason>,
     ending_error: Option<BoxError>,
-    heartbeat: Option<(Duration, Pin<Box<Sleep>>)>,
+    heartbeat: Option<Heartbeat>,
     repeat_final_frame: bool,
     conn: Connection,
 }
@@ -60,10 +59,9 @@ impl StreamBody {
             out: VecDeque::with_capacity(4),
             phase: Phase::Opening,
             last: None,
-            keep_last: heartbeat.is_some() || repeat_final_frame,
             ending: None,
             ending_error: None,
-            heartbeat: heartbeat.map(|every| (every, Box::pin(tokio::time::sleep(every)))),
+            heartbeat: heartbeat.map(Heartbeat::new),
             repeat_final_frame,
             conn,
         }
@@ -100,10 +98,10 @@ impl StreamBody {
                 Poll::Ready(Pop::Frame(frame)) => {
                     let part = frame.encoded(&self.encoder);
                     self.send(part.chunks(), 1);
-                    if let Some((every, sleep)) = &mut self.heartbeat {
-                        sleep.as_mut().reset(Instant::now() + *every);
+                    if let Some(heartbeat) = &mut self.heartbeat {
+                        heartbeat.last_sent = Instant::now();
                     }
-                    if self.keep_last {
+                    if self.keeps_last() {
                         self.last = Some(part);
                     }
                 }
@@ -113,13 +111,12 @@ impl StreamBody {
                     }
                 }
                 Poll::Pending => {
-                    let Some((every, sleep)) = &mut self.heartbeat else {
+                    let Some(heartbeat) = &mut self.heartbeat else {
                         return Poll::Pending;
                     };
-                    if sleep.as_mut().poll(cx).is_pending() {
+                    if !heartbeat.is_due(cx) {
                         return Poll::Pending;
                     }
-                    sleep.as_mut().reset(Instant::now() + *every);
                     if let Some(last) = self.last.clone() {
                         self.send(last.chunks(), 0);
                         self.conn.stats.heartbeats += 1;
@@ -127,6 +124,10 @@ impl StreamBody {
                 }
             }
         }
+    }
+
+    fn keeps_last(&self) -> bool {
+        self.heartbeat.is_some() || self.repeat_final_frame
     }
 
     /// Queues chunks for the connection; counts them (and `frames` frames)
@@ -181,6 +182,44 @@ impl fmt::Debug for StreamBody {
             .field("phase", &self.phase)
             .field("conn", &self.conn)
             .finish_non_exhaustive()
+    }
+}
+
+/// Re-sends the last frame when none went out for `every`.
+///
+/// Sending a frame only records the time; the timer is re-armed when it
+/// fires, not on every frame.
+struct Heartbeat {
+    every: Duration,
+    timer: Pin<Box<Sleep>>,
+    last_sent: Instant,
+}
+
+impl Heartbeat {
+    fn new(every: Duration) -> Self {
+        Self {
+            every,
+            timer: Box::pin(tokio::time::sleep(every)),
+            last_sent: Instant::now(),
+        }
+    }
+
+    /// Whether a heartbeat is due now; if so, counts it as a send. Otherwise
+    /// the timer is armed for when one would be, and `cx` will be woken then.
+    fn is_due(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let due = self.last_sent + self.every;
+            let now = Instant::now();
+            if now >= due {
+                self.last_sent = now;
+                self.timer.as_mut().reset(now + self.every);
+                return true;
+            }
+            self.timer.as_mut().reset(due);
+        }
     }
 }
 

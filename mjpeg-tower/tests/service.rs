@@ -386,3 +386,78 @@ async fn wait_with_max_fps_paces_the_stream_instead_of_dropping() {
         started.elapsed()
     );
 }
+
+/// Outside any tokio runtime there is no task to drive the stream: the body
+/// polls it itself, and every frame still arrives.
+#[test]
+fn without_a_tokio_runtime_the_body_drives_the_stream_itself() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    assert!(tokio::runtime::Handle::try_current().is_err());
+    let layer = MjpegLayer::new()
+        .boundary("B")
+        .unwrap()
+        .framing(Framing::Standard);
+    let svc = app(layer, |_| frames(&["a", "bc"]).into_http_response());
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut call = std::pin::pin!(svc.oneshot(Request::new(())));
+    let Poll::Ready(Ok(res)) = call.as_mut().poll(&mut cx) else {
+        panic!("the response should be ready at once");
+    };
+    let mut body = std::pin::pin!(res.into_body());
+    let mut wire = Vec::new();
+    loop {
+        match http_body::Body::poll_frame(body.as_mut(), &mut cx) {
+            Poll::Ready(Some(frame)) => {
+                wire.extend_from_slice(&frame.unwrap().into_data().unwrap())
+            }
+            Poll::Ready(None) => break,
+            Poll::Pending => panic!("an always-ready stream stalled without a runtime"),
+        }
+    }
+    assert_eq!(
+        String::from_utf8(wire).unwrap(),
+        "--B\r\nContent-Type: image/jpeg\r\nContent-Length: 1\r\n\r\na\r\n--B\r\n\
+         Content-Type: image/jpeg\r\nContent-Length: 2\r\n\r\nbc\r\n--B\r\n\r\n--B--\r\n"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_frame_mid_interval_postpones_the_heartbeat() {
+    let layer = MjpegLayer::new()
+        .boundary("B")
+        .unwrap()
+        .heartbeat(Duration::from_secs(2));
+    let svc = app(layer, |_| {
+        let late = futures_util::stream::once(async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            Frame::from("late")
+        });
+        Mjpeg::new(
+            stream::iter([Frame::from("early")])
+                .chain(late)
+                .chain(stream::pending()),
+        )
+        .into_http_response()
+    });
+    let started = tokio::time::Instant::now();
+    let mut body = svc.oneshot(Request::new(())).await.unwrap().into_body();
+    let mut payloads = Vec::new();
+    while payloads.len() < 3 {
+        let chunk = support::next_chunk(&mut body).await;
+        if !chunk.starts_with("--B") && !chunk.starts_with("\r\n--B") {
+            payloads.push((chunk, started.elapsed()));
+        }
+    }
+    assert_eq!(payloads[0].0, "early");
+    assert_eq!(
+        payloads[1],
+        ("late".to_string(), Duration::from_millis(1500))
+    );
+    // Idle for 2 s after the late frame: not 2 s after the start.
+    assert_eq!(
+        payloads[2],
+        ("late".to_string(), Duration::from_millis(3500))
+    );
+}
