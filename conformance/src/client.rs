@@ -95,15 +95,16 @@ pub async fn all_parts(res: reqwest::Response) -> Result<(Vec<Part>, bool), Stri
 }
 
 fn decoder_for(res: &reqwest::Response) -> Result<Decoder, String> {
-    let ct = res
-        .headers()
-        .get("content-type")
-        .ok_or("no content-type")?
-        .to_str()
-        .context("content-type")?;
-    Ok(Decoder::from_content_type(ct)
+    let ct = content_type(res)?;
+    Ok(Decoder::from_content_type(&ct)
         .context("content-type")?
         .strict(true))
+}
+
+/// The response's `Content-Type`, or a failure saying it is missing.
+pub fn content_type(res: &reqwest::Response) -> Result<String, String> {
+    let value = res.headers().get("content-type").ok_or("no content-type")?;
+    Ok(value.to_str().context("content-type")?.to_string())
 }
 
 /// A client that sends a GET and then reads nothing.
@@ -143,6 +144,20 @@ impl Disconnects {
                 seen.push((e.reason, e.active));
             }
         })
+    }
+
+    /// Waits for `on_disconnect`, then checks it fired exactly once, with
+    /// `reason` and no stream left open.
+    pub async fn expect_one(&self, reason: DisconnectReason) -> Result<(), String> {
+        wait_until("on_disconnect", || !self.seen().is_empty()).await?;
+        // A second event would be a bug: give it a moment to show.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ensure!(
+            self.seen() == [(reason, 0)],
+            "events {:?}, want one {reason:?} with 0 open",
+            self.seen()
+        );
+        Ok(())
     }
 
     /// What was recorded so far.

@@ -32,11 +32,16 @@ pub async fn run(
     for check in checks {
         for &backend in backends {
             let started = Instant::now();
-            let result = match tokio::time::timeout(CHECK_TIMEOUT, (check.run)(backend)).await {
-                Ok(Ok(Outcome::Skip(why))) if require_clients => {
-                    Err(format!("{why} (--require-clients)"))
-                }
-                Ok(result) => result,
+            // On its own task: a check that panics fails its row, not the run.
+            let task = tokio::spawn((check.run)(backend));
+            let result = match tokio::time::timeout(CHECK_TIMEOUT, task).await {
+                Ok(Err(panicked)) => Err(format!("check panicked: {panicked}")),
+                Ok(Ok(result)) => match result {
+                    Ok(Outcome::Skip(why)) if require_clients => {
+                        Err(format!("{why} (--require-clients)"))
+                    }
+                    result => result,
+                },
                 Err(_) => Err(format!("did not finish within {CHECK_TIMEOUT:?}")),
             };
             rows.push(Row {

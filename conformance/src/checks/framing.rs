@@ -6,9 +6,7 @@ use mjpeg_tower::server::Server;
 use mjpeg_tower::{DisconnectReason, Frame, Framing, MjpegLayer};
 
 use crate::backend::{self, Backend, finite_frames};
-use crate::client::{
-    CheckResult, Context, Disconnects, Outcome, all_parts, get, parts, wait_until,
-};
+use crate::client::{CheckResult, Context, Disconnects, Outcome, all_parts, get, parts};
 use crate::ensure;
 
 pub(super) async fn payload_bytes_and_order_exact(b: Backend) -> CheckResult {
@@ -42,6 +40,12 @@ pub(super) async fn content_length_exact_per_part(b: Backend) -> CheckResult {
         .await
         .context("start")?;
     let (got, _) = all_parts(get(&running.url("/finite")).await?).await?;
+    ensure!(
+        got.len() == finite_frames().len(),
+        "{} parts, want {}",
+        got.len(),
+        finite_frames().len()
+    );
     for (n, part) in got.iter().enumerate() {
         ensure!(
             part.content_length() == Some(part.body.len()),
@@ -63,12 +67,7 @@ pub(super) async fn close_delimiter_on_finite_end(b: Backend) -> CheckResult {
         .context("start")?;
     let (_, closed) = all_parts(get(&running.url("/finite")).await?).await?;
     ensure!(closed, "no close delimiter");
-    wait_until("on_disconnect", || !seen.seen().is_empty()).await?;
-    ensure!(
-        seen.seen() == [(DisconnectReason::Completed, 0)],
-        "events {:?}",
-        seen.seen()
-    );
+    seen.expect_one(DisconnectReason::Completed).await?;
     Ok(Outcome::Pass(
         "--B-- then a clean end; reason completed".into(),
     ))
@@ -85,12 +84,7 @@ pub(super) async fn producer_error_ends_cleanly(b: Backend) -> CheckResult {
         "{} parts, closed: {closed}",
         got.len()
     );
-    wait_until("on_disconnect", || !seen.seen().is_empty()).await?;
-    ensure!(
-        seen.seen() == [(DisconnectReason::ProducerError, 0)],
-        "events {:?}",
-        seen.seen()
-    );
+    seen.expect_one(DisconnectReason::ProducerError).await?;
     Ok(Outcome::Pass(
         "2 parts, close delimiter, reason producer-error".into(),
     ))

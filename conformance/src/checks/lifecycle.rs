@@ -38,13 +38,7 @@ pub(super) async fn disconnect_reported_once_and_count_back_to_zero(b: Backend) 
     running.hub.publish(Frame::jpeg(&b"frame"[..]));
     let res = get(&running.url("/live")).await?;
     parts(res, 1).await?; // reads one part, then drops the connection
-    wait_until("on_disconnect", || !seen.seen().is_empty()).await?;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    ensure!(
-        seen.seen() == [(DisconnectReason::ClientClosed, 0)],
-        "events {:?}",
-        seen.seen()
-    );
+    seen.expect_one(DisconnectReason::ClientClosed).await?;
     ensure!(layer.stats().active == 0, "active {}", layer.stats().active);
     ensure!(
         running.hub.viewers() == 0,

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::{get, post};
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::mpsc;
 
 use super::ClientError;
 use super::page::{PageOptions, PageReport, html};
@@ -30,7 +30,6 @@ impl PageServer {
     pub async fn start(stream_url: &str, duration: Duration) -> Result<Self, ClientError> {
         let page = Arc::new(html(&PageOptions::new(stream_url, duration)));
         let (tx, reports) = mpsc::channel(4);
-        let tx = Arc::new(Mutex::new(tx));
         let app = Router::new()
             .route(
                 "/page",
@@ -39,8 +38,8 @@ impl PageServer {
             .route(
                 "/report",
                 post(
-                    |State(tx): State<Arc<Mutex<mpsc::Sender<Bytes>>>>, body: Bytes| async move {
-                        let _ = tx.lock().await.send(body).await;
+                    |State(tx): State<mpsc::Sender<Bytes>>, body: Bytes| async move {
+                        let _ = tx.send(body).await;
                     },
                 ),
             )
