@@ -82,15 +82,7 @@ pub(super) fn write_json(
         "window_s": r.timing.window.as_secs_f64(),
         "total_s": total.as_secs_f64(),
         "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
-        "notes": [
-            "hub servers: FrameHub + MjpegLayer with Framing::Standard (X-Seq/X-Ts part headers), KeepLatest, default high-water mark (paced), max(512 KiB, 8 MiB / viewers) unpaced, served by the adapters' serve helpers",
-            "unpaced hub producer: every 1 ms publishes 1.3x the frames the average viewer took in the last tick (MjpegLayer::stats().frames_sent), plus 20 fps",
-            "paced MB/s counts the frames published in the window (by X-Seq); unpaced MB/s counts what arrived between start and stop",
-            "raw: tokio TcpListener, hand-written HTTP/1.1 head, identity body, same part bytes via writev, fan-out through tokio::sync::watch",
-            "all listeners use a 64 KiB send buffer",
-            "CPU from /proc/<pid>/stat (10 ms ticks; CPU ratios only when both sides used >= 0.1 s); RSS from /proc/<pid>/status",
-            "unpaced raw writes the latest part repeatedly; its share is not meaningful",
-        ],
+        "notes": super::notes(),
         "scenarios": scenarios,
         "targets": targets.iter().map(|t| json!({
             "target": t.what,

@@ -28,8 +28,41 @@ use process::Stop;
 use report::Report;
 use targets::targets_text;
 
-/// The layer's default high-water mark (the benchmark does not change it).
+/// The layer's default high-water mark, used when paced (unpaced runs raise
+/// it: see `plan.rs`).
 const HWM: usize = mjpeg_tower::DEFAULT_HIGH_WATER_MARK;
+
+/// How the run was made: printed under the table and written to the JSON.
+fn notes() -> Vec<String> {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    vec![
+        format!(
+            "hub servers: FrameHub + MjpegLayer with Framing::Standard (a per-part X-Seq/X-Ts header \
+             would make AdvanceHeaders send an extra empty part per frame), KeepLatest, the default \
+             high-water mark ({} KiB) when paced and max(512 KiB, 8 MiB / viewers) unpaced, served by \
+             the adapters' serve helpers",
+            HWM / 1024
+        ),
+        "unpaced hub producer: every 1 ms publishes 1.3x the frames the average viewer took in the \
+         last tick (MjpegLayer::stats().frames_sent), plus 20 fps"
+            .into(),
+        "paced MB/s counts the frames published in the window (by X-Seq); unpaced MB/s counts what \
+         arrived between start and stop"
+            .into(),
+        "raw: tokio TcpListener, hand-written HTTP/1.1 head, identity body, the same part bytes via \
+         writev, fan-out through tokio::sync::watch; unpaced raw writes the latest part repeatedly, \
+         so its share is not meaningful"
+            .into(),
+        format!(
+            "all listeners use a {} KiB send buffer",
+            mjpeg_tower::server::DEFAULT_SEND_BUFFER / 1024
+        ),
+        "CPU from /proc/<pid>/stat (10 ms ticks; CPU ratios only when both sides used >= 0.1 s); \
+         RSS from /proc/<pid>/status; queued bytes per stalled viewer sampled at the end of the window"
+            .into(),
+        format!("server, load generator (and anything else running) share {cores} cores"),
+    ]
+}
 
 pub(crate) fn main(args: &[String]) -> i32 {
     match run(args) {
@@ -108,18 +141,10 @@ fn run(args: &[String]) -> Result<i32, String> {
     println!();
     println!("{table}");
     println!("{}", targets_text(&targets));
-    println!(
-        "total {:.0} s. Notes: hub servers use Framing::Standard (a per-part X-Seq/X-Ts header \
-         would make AdvanceHeaders send an extra empty part per frame), KeepLatest, the default \
-         high-water mark ({} KiB) when paced and max(512 KiB, 8 MiB / viewers) unpaced (the \
-         unpaced producer refills queues once per ms); raw = tokio TcpListener + hand-written \
-         head + writev of the same part bytes; all sockets have a {} KiB send buffer; server, \
-         load generator (and anything else running) share {} cores.",
-        total.as_secs_f64(),
-        HWM / 1024,
-        mjpeg_tower::server::DEFAULT_SEND_BUFFER / 1024,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-    );
+    println!("total {:.0} s. Notes:", total.as_secs_f64());
+    for note in notes() {
+        println!("- {note}");
+    }
     if let Some(path) = json_path {
         write_json(&path, &report, &targets, total)?;
         println!("JSON report: {}", path.display());

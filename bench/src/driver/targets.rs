@@ -119,7 +119,7 @@ impl Report {
                 ));
                 let queued = m.server_after["max_queued_bytes"].as_f64().unwrap_or(0.0);
                 t.push(Target::at_most(
-                    format!("{k}: slow viewers, queued in the layer <= high-water mark + 1 frame"),
+                    format!("{k}: slow viewers, queued in the layer at the end of the window <= high-water mark + 1 frame"),
                     queued / 1024.0,
                     (HWM + sc.size) as f64 / 1024.0,
                     "KiB",

@@ -30,9 +30,6 @@ use crate::sys::ensure_nofile;
 use hub::start_hub;
 use raw::start_raw;
 
-/// The library's default boundary; the raw server uses the same bytes.
-pub(crate) const BOUNDARY: &str = "mjpeg-tower-boundary-2f9c4e7a1d";
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Raw,

@@ -14,7 +14,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 
-use super::{BOUNDARY, Opts, StatsFn};
+use mjpeg_tower::Boundary;
+
+use super::{Opts, StatsFn};
 use crate::sys::unix_nanos;
 
 /// The send buffer the raw server gives its sockets: the same as `Server`'s default.
@@ -36,7 +38,8 @@ fn raw_part(payload: Bytes, seq: u64) -> RawPart {
     RawPart {
         head: Bytes::from(head),
         payload,
-        tail: Bytes::from(format!("\r\n--{BOUNDARY}\r\n")),
+        // The hub servers' boundary: the layer's default, so the bytes match.
+        tail: Bytes::from(format!("\r\n--{}\r\n", Boundary::default())),
     }
 }
 
@@ -141,10 +144,11 @@ async fn raw_conn(
         }
         req.extend_from_slice(&buf[..n]);
     }
+    let boundary = Boundary::default();
     let head = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: multipart/x-mixed-replace; boundary={BOUNDARY}\r\n\
+        "HTTP/1.1 200 OK\r\ncontent-type: multipart/x-mixed-replace; boundary={boundary}\r\n\
          cache-control: no-cache, no-store, max-age=0, must-revalidate\r\nconnection: close\r\n\r\n\
-         --{BOUNDARY}\r\n"
+         --{boundary}\r\n"
     );
     stream.write_all(head.as_bytes()).await?;
     loop {
