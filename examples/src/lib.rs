@@ -25,5 +25,3 @@ pub mod sine;
 pub mod sine_warp;
 pub mod stats;
 pub mod traffic;
-
-pub use serving::ctrl_c;

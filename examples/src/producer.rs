@@ -47,14 +47,13 @@ pub struct RenderLoop {
 }
 
 impl Default for RenderLoop {
+    /// The sine example's defaults, logging on.
     fn default() -> Self {
+        let options = crate::sine::SineOptions::default();
         Self {
-            fps: 30,
-            size: Size {
-                width: 640,
-                height: 480,
-            },
-            quality: 80,
+            fps: options.fps,
+            size: options.size,
+            quality: options.quality,
             log: true,
         }
     }
