@@ -74,29 +74,24 @@ pub async fn read_frames(
     n: usize,
     timeout: Duration,
 ) -> Result<FfmpegReport, ClientError> {
-    run(url, Some(n), timeout).await?.check()
+    run(url, n, timeout).await?.check()
 }
 
-/// Runs `ffmpeg -f mpjpeg -i URL [-frames:v N] -f framemd5 -` and reports
+/// Runs `ffmpeg -f mpjpeg -i URL -frames:v N -f framemd5 -` and reports
 /// what it did, whatever its exit status.
 ///
 /// # Errors
 /// [`ClientError::NotInstalled`], [`ClientError::Spawn`],
 /// [`ClientError::TimedOut`] (ffmpeg is killed), and
 /// [`ClientError::BadOutput`] if stdout is not framemd5 text.
-pub async fn run(
-    url: &str,
-    n: Option<usize>,
-    timeout: Duration,
-) -> Result<FfmpegReport, ClientError> {
+pub async fn run(url: &str, n: usize, timeout: Duration) -> Result<FfmpegReport, ClientError> {
     let program = ffmpeg_path().ok_or(ClientError::NotInstalled(PROGRAM))?;
     let mut command = Command::new(program);
     command
         .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
-        .args(["-f", "mpjpeg", "-i", url]);
-    if let Some(n) = n {
-        command.arg("-frames:v").arg(n.to_string());
-    }
+        .args(["-f", "mpjpeg", "-i", url])
+        .arg("-frames:v")
+        .arg(n.to_string());
     let child = command
         .args(["-f", "framemd5", "-"])
         .stdin(Stdio::null())
