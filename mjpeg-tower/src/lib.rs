@@ -74,6 +74,25 @@
 //! `500 Internal Server Error` with a body saying the layer is missing, never
 //! an empty `200`. [`FrameHub::snapshot`] still answers with the latest frame.
 //!
+//! # Architecture
+//! The code reads in the order a frame flows, from `publish` to the socket.
+//! Each stage imports only from earlier stages and from `lifecycle`; no
+//! process-global state (a test in `tests/architecture.rs` checks both).
+//!
+//! | folder | stage | what it owns |
+//! |---|---|---|
+//! | `wire/` | 1 | [`Frame`], [`Boundary`], [`Framing`], the pure part encoder and its fingerprint |
+//! | `fanout/` | 2 | a published frame's per-configuration encodings, the per-viewer queue and [`OverflowPolicy`], [`FrameHub`], the task that drives a per-request stream |
+//! | `respond/` | 3 | the responders ([`Mjpeg`], [`Subscribe`], [`Snapshot`]), default headers, complete replies, framework integrations |
+//! | `layer/` | 4 | [`MjpegLayer`] and its config, [`MjpegService`], [`ResponseFuture`], the dispatch of one request, [`MjpegBody`] and the live stream body |
+//! | `lifecycle/` | beside | [`ConnectionInfo`], events and callbacks, [`Stats`], and the one place that decides a [`DisconnectReason`] |
+//! | `server/`, `decode/` | apart | serving with slow-client protection; the multipart decoder |
+//!
+//! A frame's encoding is cached under its encoder's fingerprint (boundary,
+//! framing, part headers), computed when the layer is configured: any number
+//! of differently configured layers can view one hub, and each configuration
+//! encodes each frame once.
+//!
 //! # Feature flags
 //! | feature | what it adds |
 //! |---|---|
@@ -84,45 +103,36 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod body;
-mod boundary;
-mod config;
+// The stages, in the order a frame flows through them (see "Architecture"
+// above). Each imports only from earlier ones and `lifecycle`.
+mod fanout;
+mod layer;
+mod lifecycle;
+mod respond;
+mod wire;
+
 #[cfg(feature = "decoder")]
 #[cfg_attr(docsrs, doc(cfg(feature = "decoder")))]
 pub mod decode;
-mod encode;
-mod feed;
-mod frame;
-mod future;
-mod hub;
-mod integrations;
-mod layer;
-mod lifecycle;
-mod queue;
-mod respond;
-mod responder;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
-mod service;
-mod stats;
-mod streaming;
 
-pub use self::body::MjpegBody;
-pub use self::boundary::{Boundary, BoundaryError};
-pub use self::config::{Framing, OverflowPolicy};
-pub use self::frame::Frame;
-pub use self::future::ResponseFuture;
-pub use self::hub::{FrameHub, FrameHubBuilder, HubStats, Snapshot, Subscribe};
-pub use self::layer::{DEFAULT_HIGH_WATER_MARK, MjpegLayer};
-pub use self::lifecycle::{
-    ConnectEvent, ConnectionInfo, ConnectionStats, DisconnectEvent, DisconnectReason, RemoteAddr,
-    StallFlag,
+pub use self::fanout::hub::{FrameHub, FrameHubBuilder, HubStats};
+pub use self::fanout::policy::OverflowPolicy;
+pub use self::layer::body::MjpegBody;
+pub use self::layer::builder::MjpegLayer;
+pub use self::layer::config::DEFAULT_HIGH_WATER_MARK;
+pub use self::layer::future::ResponseFuture;
+pub use self::layer::service::MjpegService;
+pub use self::lifecycle::events::{
+    ConnectEvent, ConnectionStats, DisconnectEvent, DisconnectReason,
 };
-pub use self::responder::Mjpeg;
-pub use self::service::MjpegService;
-pub use self::stats::{Stats, Status};
-pub use self::streaming::OverflowError;
-
-/// The error type of stream bodies and producers.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use self::lifecycle::info::{ConnectionInfo, RemoteAddr, StallFlag};
+pub use self::lifecycle::outcome::{BoxError, OverflowError};
+pub use self::lifecycle::stats::{Stats, Status};
+pub use self::respond::hub::{Snapshot, Subscribe};
+pub use self::respond::mjpeg::Mjpeg;
+pub use self::wire::boundary::{Boundary, BoundaryError};
+pub use self::wire::frame::Frame;
+pub use self::wire::framing::Framing;

@@ -41,7 +41,8 @@ use tokio::task::JoinSet;
 use tower_service::Service;
 
 pub use self::stall::StallIo;
-use crate::{BoxError, RemoteAddr, StallFlag};
+use crate::lifecycle::info::{RemoteAddr, StallFlag};
+use crate::lifecycle::outcome::BoxError;
 
 /// The default kernel send buffer per connection: 64 KiB.
 ///

@@ -10,7 +10,7 @@ use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
-use crate::StallFlag;
+use crate::lifecycle::info::StallFlag;
 
 pin_project! {
     /// An IO wrapper whose writes fail with [`io::ErrorKind::TimedOut`] once

@@ -1,14 +1,15 @@
 //! The pure part encoder: frames in, wire bytes out.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue};
 
-use crate::{Boundary, Frame, Framing};
+use crate::wire::boundary::Boundary;
+use crate::wire::frame::Frame;
+use crate::wire::framing::Framing;
 
 /// One encoded part, as separate chunks so the payload is never copied.
 #[derive(Clone, Debug, Default)]
@@ -36,6 +37,51 @@ impl EncodedPart {
     }
 }
 
+/// What makes two encoders put a frame on the wire alike: their boundary,
+/// framing and part headers.
+///
+/// Computed once, when a layer is configured. Encoders with equal
+/// fingerprints produce identical bytes for every frame, so a frame's
+/// encoding can be cached under it and shared by every viewer of every layer
+/// configured alike, with no registry of encoders anywhere.
+#[derive(Clone, Debug)]
+pub(crate) struct Fingerprint {
+    hash: u64,
+    /// The configuration as bytes: framing, boundary, then the header lines.
+    key: Bytes,
+}
+
+impl Fingerprint {
+    fn new(boundary: &Boundary, framing: Framing, part_headers: &HeaderMap) -> Self {
+        let mut key = BytesMut::with_capacity(128);
+        key.put_u8(match framing {
+            Framing::Standard => b'S',
+            Framing::AdvanceHeaders => b'A',
+        });
+        key.put_slice(boundary.as_str().as_bytes());
+        key.put_slice(b"\r\n");
+        put_headers(&mut key, part_headers, None, None);
+        let key = key.freeze();
+        let mut hasher = DefaultHasher::new();
+        key.hash(&mut hasher);
+        Self {
+            hash: hasher.finish(),
+            key,
+        }
+    }
+}
+
+impl PartialEq for Fingerprint {
+    fn eq(&self, other: &Self) -> bool {
+        // Clones of one encoder's fingerprint share their key: no byte compare.
+        self.hash == other.hash
+            && ((self.key.as_ptr() == other.key.as_ptr() && self.key.len() == other.key.len())
+                || self.key == other.key)
+    }
+}
+
+impl Eq for Fingerprint {}
+
 /// Encodes frames into parts for one boundary, header set and framing.
 ///
 /// Wire format, with `B` the boundary:
@@ -45,7 +91,7 @@ impl EncodedPart {
 ///   delimiter as an empty part, as RFC 2046 allows.
 #[derive(Debug)]
 pub(crate) struct PartEncoder {
-    id: u64,
+    fingerprint: Fingerprint,
     boundary: Boundary,
     framing: Framing,
     part_headers: HeaderMap,
@@ -57,29 +103,7 @@ pub(crate) struct PartEncoder {
 }
 
 impl PartEncoder {
-    /// The encoder for this configuration: one per distinct configuration
-    /// alive in the process, so layers configured alike share encodings.
-    pub(crate) fn shared(
-        boundary: Boundary,
-        framing: Framing,
-        part_headers: HeaderMap,
-    ) -> Arc<Self> {
-        static LIVE: Mutex<Vec<Weak<PartEncoder>>> = Mutex::new(Vec::new());
-        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        live.retain(|weak| weak.strong_count() > 0);
-        let existing = live.iter().filter_map(Weak::upgrade).find(|e| {
-            e.boundary == boundary && e.framing == framing && e.part_headers == part_headers
-        });
-        if let Some(existing) = existing {
-            return existing;
-        }
-        let encoder = Arc::new(Self::new(boundary, framing, part_headers));
-        live.push(Arc::downgrade(&encoder));
-        encoder
-    }
-
     pub(crate) fn new(boundary: Boundary, framing: Framing, part_headers: HeaderMap) -> Self {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let b = boundary.as_str().as_bytes();
         let mut delimiter = BytesMut::with_capacity(b.len() + 4);
         delimiter.put_slice(b"--");
@@ -102,7 +126,7 @@ impl PartEncoder {
         close.put_slice(b);
         close.put_slice(b"--\r\n");
         Self {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            fingerprint: Fingerprint::new(&boundary, framing, &part_headers),
             boundary,
             framing,
             part_headers,
@@ -113,10 +137,9 @@ impl PartEncoder {
         }
     }
 
-    /// A number no other encoder in this process has: the key under which a
-    /// shared frame caches its encoding.
-    pub(crate) fn id(&self) -> u64 {
-        self.id
+    /// The key under which a frame caches this encoder's encoding of it.
+    pub(crate) fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
     }
 
     /// The first bytes of the body.
@@ -228,51 +251,14 @@ fn put_line(dst: &mut BytesMut, name: &str, value: &HeaderValue) {
     dst.put_slice(b"\r\n");
 }
 
-/// Distinct encoders whose encodings a shared frame keeps; others encode per viewer.
-const CACHED_ENCODINGS: usize = 4;
-
-/// A frame shared by every viewer that receives it, with its encoding cached
-/// per encoder: all viewers of layers configured alike share one encoding.
-#[derive(Debug)]
-pub(crate) struct SharedFrame {
-    frame: Frame,
-    cached: [OnceLock<(u64, EncodedPart)>; CACHED_ENCODINGS],
-}
-
-impl SharedFrame {
-    pub(crate) fn new(frame: Frame) -> Self {
-        Self {
-            frame,
-            cached: Default::default(),
-        }
-    }
-
-    pub(crate) fn frame(&self) -> &Frame {
-        &self.frame
-    }
-
-    /// The frame as `encoder` puts it on the wire: encoded once per encoder
-    /// (the first empty slot takes it), for up to [`CACHED_ENCODINGS`] encoders.
-    pub(crate) fn encoded(&self, encoder: &PartEncoder) -> EncodedPart {
-        for slot in &self.cached {
-            let (id, part) = slot.get_or_init(|| (encoder.id(), encoder.encode(&self.frame)));
-            if *id == encoder.id() {
-                return part.clone();
-            }
-        }
-        encoder.encode(&self.frame)
-    }
+/// The part content type every layer starts from: `image/jpeg`.
+pub(crate) fn default_part_content_type() -> HeaderValue {
+    HeaderValue::from_static("image/jpeg")
 }
 
 /// The part headers every layer starts from.
 pub(crate) fn default_part_headers() -> HeaderMap {
     let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    headers.insert(CONTENT_TYPE, default_part_content_type());
     headers
 }
-
-#[cfg(test)]
-mod tests;
-
-#[cfg(all(test, feature = "decoder"))]
-mod roundtrip;

@@ -8,7 +8,8 @@
 mod axum {
     use axum_core::response::{IntoResponse, Response};
 
-    use crate::{Mjpeg, Snapshot, Subscribe};
+    use crate::respond::hub::{Snapshot, Subscribe};
+    use crate::respond::mjpeg::Mjpeg;
 
     impl IntoResponse for Mjpeg {
         fn into_response(self) -> Response {
@@ -33,7 +34,8 @@ mod axum {
 mod warp {
     use warp::reply::{Reply, Response};
 
-    use crate::{Mjpeg, Snapshot, Subscribe};
+    use crate::respond::hub::{Snapshot, Subscribe};
+    use crate::respond::mjpeg::Mjpeg;
 
     impl Reply for Mjpeg {
         fn into_response(self) -> Response {

@@ -1,16 +1,23 @@
-//! What fills a viewer's queue: a task driving a per-request stream, or a hub.
+//! [`Feed`]: what fills a viewer's queue: a task driving a per-request
+//! stream, or a hub.
 
 use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_core::Stream;
 use tokio::task::AbortHandle;
 
-use crate::encode::SharedFrame;
-use crate::hub::HubViewer;
-use crate::queue::{End, Pushed, ViewerQueue};
-use crate::responder::FrameStream;
+use crate::fanout::encoded::SharedFrame;
+use crate::fanout::hub::HubViewer;
+use crate::fanout::queue::{Pushed, ViewerQueue};
+use crate::lifecycle::outcome::{BoxError, End};
+use crate::wire::frame::Frame;
+
+/// A type-erased per-request stream of frames.
+pub(crate) type FrameStream = Pin<Box<dyn Stream<Item = Result<Frame, BoxError>> + Send>>;
 
 /// Frames in a row a stream may yield before the task lets others run.
 const BUDGET: u32 = 32;

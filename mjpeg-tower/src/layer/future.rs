@@ -8,10 +8,11 @@ use bytes::Bytes;
 use http::Response;
 use pin_project_lite::pin_project;
 
-use crate::lifecycle::RequestInfo;
-use crate::respond::{Respond, respond};
-use crate::responder::Slot;
-use crate::{MjpegBody, MjpegLayer};
+use crate::layer::body::MjpegBody;
+use crate::layer::builder::MjpegLayer;
+use crate::layer::dispatch::{Respond, dispatch};
+use crate::lifecycle::info::RequestInfo;
+use crate::respond::source::Slot;
 
 type Pending = Pin<Box<dyn Future<Output = Response<Bytes>> + Send>>;
 
@@ -78,7 +79,7 @@ where
                     };
                     let req = req.take().expect("future polled after completion");
                     let (parts, _fallback_body) = res.into_parts();
-                    match respond(layer, req, parts, source) {
+                    match dispatch(layer, req, parts, source) {
                         Respond::Now(res) => {
                             this.state.set(State::Done);
                             return Poll::Ready(Ok(res));

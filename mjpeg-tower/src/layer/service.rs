@@ -5,8 +5,10 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::lifecycle::RequestInfo;
-use crate::{MjpegBody, MjpegLayer, ResponseFuture};
+use crate::layer::body::MjpegBody;
+use crate::layer::builder::MjpegLayer;
+use crate::layer::future::ResponseFuture;
+use crate::lifecycle::info::RequestInfo;
 
 /// Middleware that turns frame-carrying responses into live multipart
 /// streams; see [`MjpegLayer`].

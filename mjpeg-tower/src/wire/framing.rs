@@ -1,4 +1,4 @@
-//! Configuration types: [`Framing`] and [`OverflowPolicy`].
+//! [`Framing`]: when each part's headers go out.
 
 /// How parts are framed on the wire.
 ///
@@ -29,36 +29,4 @@ pub enum Framing {
     /// Delimiter and the next part's header block sent right after each frame.
     #[default]
     AdvanceHeaders,
-}
-
-/// What happens when a viewer's queue in the layer reaches its high-water mark.
-///
-/// The queue holds whole frames only: a part is never torn, and with a client
-/// that stops reading the layer holds at most the high-water mark plus one frame
-/// for it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OverflowPolicy {
-    /// Drop the oldest queued frames to make room: the viewer stays live.
-    #[default]
-    KeepLatest,
-    /// Drop the incoming frame while the queue is full (Node-RED's "ignore
-    /// messages when overloaded").
-    DropNewest,
-    /// Stop taking frames from a per-request stream until the queue drains:
-    /// every frame is delivered, at the pace of the viewer.
-    ///
-    /// # Note
-    /// A [`FrameHub`](crate::FrameHub) never waits for a viewer, so for hub
-    /// viewers this acts as [`DropNewest`](Self::DropNewest).
-    Wait,
-    /// End the viewer's response.
-    ///
-    /// # Note
-    /// The body can only end itself when the connection polls it, and hyper
-    /// stops polling a body whose socket is full. To close a connection whose
-    /// client stopped reading, serve with a write-stall timeout (the adapters'
-    /// `serve` helpers); the reason reported is then
-    /// [`DisconnectReason::Overflow`](crate::DisconnectReason::Overflow) too.
-    Disconnect,
 }

@@ -1,7 +1,8 @@
 use std::task::Waker;
+use std::time::Duration;
 
 use super::*;
-use crate::Frame;
+use crate::wire::frame::Frame;
 
 fn queue(policy: OverflowPolicy, hwm: usize) -> ViewerQueue {
     let limits = QueueLimits {

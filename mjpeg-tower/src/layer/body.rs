@@ -7,8 +7,8 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::BoxError;
-use crate::streaming::StreamBody;
+use crate::layer::stream::StreamBody;
+use crate::lifecycle::outcome::BoxError;
 
 pin_project! {
     /// Either the inner response's body, untouched, or a live multipart stream

@@ -1,8 +1,11 @@
-use std::sync::Arc;
+//! Byte-for-byte tests of the part encoder.
 
-use http::HeaderName;
+use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::*;
+use crate::wire::boundary::Boundary;
+use crate::wire::encoder::{PartEncoder, default_part_headers};
+use crate::wire::frame::Frame;
+use crate::wire::framing::Framing;
 
 fn encoder(framing: Framing) -> PartEncoder {
     PartEncoder::new(Boundary::new("B").unwrap(), framing, default_part_headers())
@@ -125,50 +128,28 @@ fn payload_is_shared_not_copied() {
 }
 
 #[test]
-fn encoders_have_distinct_ids() {
+fn fingerprints_are_equal_exactly_when_the_bytes_would_be() {
+    let fp = |boundary: &str, framing, headers: HeaderMap| {
+        PartEncoder::new(Boundary::new(boundary).unwrap(), framing, headers)
+            .fingerprint()
+            .clone()
+    };
+    let base = fp("B", Framing::Standard, default_part_headers());
+    assert_eq!(base, fp("B", Framing::Standard, default_part_headers()));
+    assert_ne!(base, fp("C", Framing::Standard, default_part_headers()));
     assert_ne!(
-        encoder(Framing::Standard).id(),
-        encoder(Framing::Standard).id()
+        base,
+        fp("B", Framing::AdvanceHeaders, default_part_headers())
     );
-}
-
-#[test]
-fn encoders_configured_alike_are_one_encoder() {
-    let a = PartEncoder::shared(
-        Boundary::new("B").unwrap(),
-        Framing::Standard,
-        default_part_headers(),
+    let mut camera = default_part_headers();
+    camera.insert(
+        HeaderName::from_static("x-camera"),
+        HeaderValue::from_static("front"),
     );
-    let b = PartEncoder::shared(
-        Boundary::new("B").unwrap(),
-        Framing::Standard,
-        default_part_headers(),
+    assert_ne!(base, fp("B", Framing::Standard, camera));
+    // A boundary that ends like a header line must not alias another configuration.
+    assert_ne!(
+        fp("Bx", Framing::Standard, HeaderMap::new()),
+        fp("B", Framing::Standard, HeaderMap::new())
     );
-    let c = PartEncoder::shared(
-        Boundary::new("C").unwrap(),
-        Framing::Standard,
-        default_part_headers(),
-    );
-    assert!(Arc::ptr_eq(&a, &b));
-    assert!(!Arc::ptr_eq(&a, &c));
-}
-
-#[test]
-fn a_shared_frame_keeps_one_encoding_per_encoder() {
-    let frame = SharedFrame::new(Frame::new(&b"payload"[..]));
-    let b = PartEncoder::shared(
-        Boundary::new("B").unwrap(),
-        Framing::Standard,
-        default_part_headers(),
-    );
-    let c = PartEncoder::shared(
-        Boundary::new("C").unwrap(),
-        Framing::Standard,
-        default_part_headers(),
-    );
-    let (b1, c1) = (frame.encoded(&b), frame.encoded(&c));
-    let (b2, c2) = (frame.encoded(&b), frame.encoded(&c));
-    assert_eq!(b1.head.as_ptr(), b2.head.as_ptr(), "encoded once for B");
-    assert_eq!(c1.head.as_ptr(), c2.head.as_ptr(), "encoded once for C");
-    assert!(std::str::from_utf8(&c1.tail).unwrap().contains("--C"));
 }

@@ -4,8 +4,11 @@
 use http::{HeaderName, HeaderValue};
 use proptest::prelude::*;
 
-use super::*;
 use crate::decode::Decoder;
+use crate::wire::boundary::Boundary;
+use crate::wire::encoder::{PartEncoder, default_part_headers};
+use crate::wire::frame::Frame;
+use crate::wire::framing::Framing;
 
 fn frame() -> impl Strategy<Value = Frame> {
     let payload = prop_oneof![

@@ -3,21 +3,20 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::Frame;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
-use crate::encode::{EncodedPart, PartEncoder};
-use crate::feed::Feed;
-use crate::lifecycle::Connection;
-use crate::queue::{End, Pop, ViewerQueue};
-use crate::{BoxError, DisconnectReason};
+use crate::fanout::pump::Feed;
+use crate::fanout::queue::{Pop, ViewerQueue};
+use crate::layer::heartbeat::Heartbeat;
+use crate::lifecycle::connection::Connection;
+use crate::lifecycle::outcome::{BoxError, End, OverflowError};
+use crate::wire::encoder::{EncodedPart, PartEncoder};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -35,9 +34,6 @@ pub(crate) struct StreamBody {
     phase: Phase,
     /// The last part sent, kept only when a heartbeat or the final repeat needs it.
     last: Option<EncodedPart>,
-    /// How the stream ended, recorded once the close delimiter is handed out.
-    ending: Option<DisconnectReason>,
-    ending_error: Option<BoxError>,
     heartbeat: Option<Heartbeat>,
     repeat_final_frame: bool,
     conn: Connection,
@@ -59,8 +55,6 @@ impl StreamBody {
             out: VecDeque::with_capacity(4),
             phase: Phase::Opening,
             last: None,
-            ending: None,
-            ending_error: None,
             heartbeat: heartbeat.map(Heartbeat::new),
             repeat_final_frame,
             conn,
@@ -78,9 +72,7 @@ impl StreamBody {
         loop {
             if let Some(chunk) = self.out.pop_front() {
                 if self.out.is_empty() && self.phase == Phase::Done {
-                    // The close delimiter is handed out: only now did the stream end as it says.
-                    self.conn.reason = self.ending.take();
-                    self.conn.error = self.ending_error.take();
+                    self.conn.outcome.close_handed_out();
                 }
                 return Poll::Ready(Some(Ok(Frame::data(chunk))));
             }
@@ -143,22 +135,15 @@ impl StreamBody {
         self.conn.stats_cell().record_sent(frames, bytes);
     }
 
-    /// Queues the close delimiter (or returns the error that aborts the response).
+    /// Queues the close delimiter, or returns the error that aborts the
+    /// response of a viewer that overflowed.
     fn finish(&mut self, end: End) -> Option<BoxError> {
         self.phase = Phase::Done;
-        let reason = match end {
-            End::Completed => DisconnectReason::Completed,
-            End::Stopped => DisconnectReason::Stopped,
-            End::Error(err) => {
-                self.ending_error = Some(err);
-                DisconnectReason::ProducerError
-            }
-            End::Overflow => {
-                self.conn.reason = Some(DisconnectReason::Overflow);
-                return Some(OverflowError.into());
-            }
-        };
-        self.ending = Some(reason);
+        let overflow = matches!(end, End::Overflow);
+        self.conn.outcome.ended(end);
+        if overflow {
+            return Some(OverflowError.into());
+        }
         if self.repeat_final_frame {
             if let Some(last) = self.last.take() {
                 self.send(last.chunks(), 0);
@@ -184,56 +169,3 @@ impl fmt::Debug for StreamBody {
             .finish_non_exhaustive()
     }
 }
-
-/// Re-sends the last frame when none went out for `every`.
-///
-/// Sending a frame only records the time; the timer is re-armed when it
-/// fires, not on every frame.
-struct Heartbeat {
-    every: Duration,
-    timer: Pin<Box<Sleep>>,
-    last_sent: Instant,
-}
-
-impl Heartbeat {
-    fn new(every: Duration) -> Self {
-        Self {
-            every,
-            timer: Box::pin(tokio::time::sleep(every)),
-            last_sent: Instant::now(),
-        }
-    }
-
-    /// Whether a heartbeat is due now; if so, counts it as a send. Otherwise
-    /// the timer is armed for when one would be, and `cx` will be woken then.
-    fn is_due(&mut self, cx: &mut Context<'_>) -> bool {
-        loop {
-            if self.timer.as_mut().poll(cx).is_pending() {
-                return false;
-            }
-            let due = self.last_sent + self.every;
-            let now = Instant::now();
-            if now >= due {
-                self.last_sent = now;
-                self.timer.as_mut().reset(now + self.every);
-                return true;
-            }
-            self.timer.as_mut().reset(due);
-        }
-    }
-}
-
-/// The error that ends a response whose viewer overflowed under
-/// [`OverflowPolicy::Disconnect`](crate::OverflowPolicy::Disconnect).
-#[derive(Debug)]
-pub struct OverflowError;
-
-impl fmt::Display for OverflowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "viewer fell behind past its high-water mark; disconnected by the overflow policy",
-        )
-    }
-}
-
-impl std::error::Error for OverflowError {}

@@ -1,153 +1,20 @@
-//! [`MjpegLayer`]: the builder and its configuration.
+//! [`MjpegLayer`]: the builder of a layer's configuration.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::HeaderValue;
 use http::header::{self, HeaderName};
-use http::{HeaderMap, HeaderValue};
 use tower_layer::Layer;
 
-use crate::encode::{PartEncoder, default_part_headers};
-use crate::lifecycle::{ConnectEvent, DisconnectEvent};
-use crate::queue::QueueLimits;
-use crate::stats::{Stats, StatsCell};
-use crate::{Boundary, BoundaryError, Framing, MjpegService, OverflowPolicy};
-
-/// The default per-viewer high-water mark: 512 KiB, about ten 50 KB frames.
-pub const DEFAULT_HIGH_WATER_MARK: usize = 512 * 1024;
-
-type ConnectFn = dyn Fn(&ConnectEvent<'_>) + Send + Sync;
-type DisconnectFn = dyn Fn(&DisconnectEvent<'_>) + Send + Sync;
-type IdleFn = dyn Fn() + Send + Sync;
-
-/// A callback and its type name, for `Debug`.
-pub(crate) struct Callback<F: ?Sized>(pub(crate) Arc<F>, &'static str);
-
-impl<F: ?Sized> Clone for Callback<F> {
-    fn clone(&self) -> Self {
-        Self(Arc::clone(&self.0), self.1)
-    }
-}
-
-impl<F: ?Sized> fmt::Debug for Callback<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.1)
-    }
-}
-
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Callbacks {
-    pub(crate) on_connect: Option<Callback<ConnectFn>>,
-    pub(crate) on_disconnect: Option<Callback<DisconnectFn>>,
-    pub(crate) on_idle: Option<Callback<IdleFn>>,
-}
-
-/// Everything a layer was configured with.
-#[derive(Clone, Debug)]
-pub(crate) struct Config {
-    boundary: Boundary,
-    framing: Framing,
-    part_headers: HeaderMap,
-    /// Global response headers as the user left them.
-    headers: HeaderMap,
-    pub(crate) encoder: Arc<PartEncoder>,
-    /// `headers`, without what may never be sent, plus the content type.
-    pub(crate) response_headers: HeaderMap,
-    pub(crate) heartbeat: Option<Duration>,
-    pub(crate) repeat_final_frame: bool,
-    pub(crate) queue: QueueLimits,
-    pub(crate) max_clients: Option<usize>,
-    pub(crate) retry_after: Duration,
-    pub(crate) callbacks: Callbacks,
-}
-
-impl Config {
-    fn new() -> Self {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache, no-store, max-age=0, must-revalidate"),
-        );
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        headers.insert(header::EXPIRES, HeaderValue::from_static("0"));
-        headers.insert(
-            HeaderName::from_static("x-accel-buffering"),
-            HeaderValue::from_static("no"),
-        );
-        let mut config = Self {
-            boundary: Boundary::default(),
-            framing: Framing::default(),
-            part_headers: default_part_headers(),
-            headers,
-            // Both derived from the fields above by `rebuild`, just below.
-            encoder: PartEncoder::shared(
-                Boundary::default(),
-                Framing::default(),
-                default_part_headers(),
-            ),
-            response_headers: HeaderMap::new(),
-            heartbeat: None,
-            repeat_final_frame: false,
-            queue: QueueLimits {
-                high_water_mark: DEFAULT_HIGH_WATER_MARK,
-                policy: OverflowPolicy::default(),
-                min_interval: None,
-            },
-            max_clients: None,
-            retry_after: Duration::from_secs(5),
-            callbacks: Callbacks::default(),
-        };
-        config.rebuild();
-        config
-    }
-
-    fn rebuild(&mut self) {
-        self.encoder = PartEncoder::shared(
-            self.boundary.clone(),
-            self.framing,
-            self.part_headers.clone(),
-        );
-        let mut headers = self.headers.clone();
-        strip_unsendable(&mut headers);
-        let content_type = format!("multipart/x-mixed-replace; boundary={}", self.boundary);
-        if let Ok(value) = HeaderValue::from_str(&content_type) {
-            headers.insert(header::CONTENT_TYPE, value);
-        }
-        self.response_headers = headers;
-    }
-
-    /// The global headers without the content type: for snapshots.
-    pub(crate) fn plain_headers(&self) -> HeaderMap {
-        let mut headers = self.response_headers.clone();
-        headers.remove(header::CONTENT_TYPE);
-        headers
-    }
-
-    pub(crate) fn default_part_content_type(&self) -> HeaderValue {
-        self.part_headers
-            .get(header::CONTENT_TYPE)
-            .cloned()
-            .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"))
-    }
-}
-
-/// Removes hop-by-hop headers (illegal on HTTP/2) and framing headers the
-/// stream must never carry.
-pub(crate) fn strip_unsendable(headers: &mut HeaderMap) {
-    for name in [
-        header::CONNECTION,
-        HeaderName::from_static("keep-alive"),
-        HeaderName::from_static("proxy-connection"),
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-        header::TE,
-        header::TRAILER,
-        header::CONTENT_LENGTH,
-    ] {
-        headers.remove(name);
-    }
-}
+use crate::fanout::policy::OverflowPolicy;
+use crate::layer::config::Config;
+use crate::layer::service::MjpegService;
+use crate::lifecycle::callbacks::{Callback, ConnectFn, DisconnectFn, IdleFn};
+use crate::lifecycle::events::{ConnectEvent, DisconnectEvent};
+use crate::lifecycle::stats::{Stats, StatsCell};
+use crate::wire::boundary::{Boundary, BoundaryError};
+use crate::wire::framing::Framing;
 
 /// Turns responses that carry frames ([`Mjpeg`](crate::Mjpeg),
 /// [`FrameHub::subscribe`](crate::FrameHub::subscribe),
@@ -273,7 +140,7 @@ impl MjpegLayer {
     }
 
     /// Sets the most payload bytes queued in the layer per viewer
-    /// (default [`DEFAULT_HIGH_WATER_MARK`]).
+    /// (default [`DEFAULT_HIGH_WATER_MARK`](crate::DEFAULT_HIGH_WATER_MARK)).
     ///
     /// Kernel and hyper buffers come on top; the adapters' `serve` helpers keep
     /// those small. A frame is always accepted into an empty queue, so a client
@@ -311,8 +178,8 @@ impl MjpegLayer {
     where
         F: Fn(&ConnectEvent<'_>) + Send + Sync + 'static,
     {
-        let cb = Callback(Arc::new(f) as Arc<ConnectFn>, std::any::type_name::<F>());
-        self.with(|c| c.callbacks.on_connect = Some(cb))
+        let cb = Callback::new(Arc::new(f) as Arc<ConnectFn>, std::any::type_name::<F>());
+        self.with(|c| Arc::make_mut(&mut c.callbacks).on_connect = Some(cb))
     }
 
     /// Called exactly once when a viewer's stream ends, however it ends, with
@@ -324,8 +191,8 @@ impl MjpegLayer {
     where
         F: Fn(&DisconnectEvent<'_>) + Send + Sync + 'static,
     {
-        let cb = Callback(Arc::new(f) as Arc<DisconnectFn>, std::any::type_name::<F>());
-        self.with(|c| c.callbacks.on_disconnect = Some(cb))
+        let cb = Callback::new(Arc::new(f) as Arc<DisconnectFn>, std::any::type_name::<F>());
+        self.with(|c| Arc::make_mut(&mut c.callbacks).on_disconnect = Some(cb))
     }
 
     /// Called when the last viewer leaves (after its `on_disconnect`).
@@ -333,8 +200,8 @@ impl MjpegLayer {
     where
         F: Fn() + Send + Sync + 'static,
     {
-        let cb = Callback(Arc::new(f) as Arc<IdleFn>, std::any::type_name::<F>());
-        self.with(|c| c.callbacks.on_idle = Some(cb))
+        let cb = Callback::new(Arc::new(f) as Arc<IdleFn>, std::any::type_name::<F>());
+        self.with(|c| Arc::make_mut(&mut c.callbacks).on_idle = Some(cb))
     }
 
     /// The layer's counters and status now.

@@ -1,79 +1,18 @@
-//! [`Mjpeg`]: the per-request responder, and the slot that carries any
-//! responder's frames through a framework to [`MjpegLayer`](crate::MjpegLayer).
+//! [`Mjpeg`]: the per-request responder.
 
 use std::fmt;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures_core::Stream;
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 
-use crate::{BoxError, Frame, FrameHub};
-
-/// A type-erased stream of frames.
-pub(crate) type FrameStream = Pin<Box<dyn Stream<Item = Result<Frame, BoxError>> + Send>>;
-
-/// What a responder asks the layer to serve.
-pub(crate) enum Source {
-    /// A per-request stream of frames.
-    Stream(FrameStream),
-    /// A live view of a hub.
-    Hub(FrameHub),
-    /// One frame of a hub, waiting up to the timeout for the first; with the
-    /// headers its placeholder response carried (the layer replaces them).
-    Snapshot(FrameHub, Duration, http::HeaderMap),
-}
-
-impl fmt::Debug for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Stream(_) => f.write_str("Stream(..)"),
-            Self::Hub(hub) => f.debug_tuple("Hub").field(hub).finish(),
-            Self::Snapshot(hub, wait, _) => {
-                f.debug_tuple("Snapshot").field(hub).field(wait).finish()
-            }
-        }
-    }
-}
-
-/// The response extension that carries a [`Source`] to the layer.
-///
-/// http 1 extensions must be `Clone + Send + Sync` while a stream is neither
-/// `Clone` nor `Sync`: it travels in a take-once slot.
-#[derive(Clone, Debug)]
-pub(crate) struct Slot(Arc<Mutex<Option<Source>>>);
-
-impl Slot {
-    pub(crate) fn take(&self) -> Option<Source> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
-    }
-}
-
-/// Message of the response a responder gives when no [`MjpegLayer`](crate::MjpegLayer) turns it into a stream.
-pub(crate) const MISSING_LAYER: &str = "mjpeg-tower: this route returns an MJPEG stream, but MjpegLayer \
-     is not applied to it; add `.layer(MjpegLayer::new())` to the router\n";
-
-/// The response a responder gives before the layer sees it: the slot, and a
-/// `500` that explains itself if no layer is there to take the slot.
-pub(crate) fn slotted_response(
-    source: Source,
-    status: StatusCode,
-    message: Bytes,
-) -> Response<Bytes> {
-    let mut res = Response::new(message);
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    res.extensions_mut()
-        .insert(Slot(Arc::new(Mutex::new(Some(source)))));
-    res
-}
+use crate::fanout::pump::FrameStream;
+use crate::lifecycle::outcome::BoxError;
+use crate::respond::source::{MISSING_LAYER, Source, slotted_response};
+use crate::wire::frame::Frame;
 
 /// A responder that streams frames to one viewer, from the start of its stream.
 ///

@@ -6,22 +6,13 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::encode::SharedFrame;
-use crate::stats::StatsCell;
-use crate::{BoxError, OverflowPolicy};
-
-/// How a stream of frames ended, as the viewer sees it.
-#[derive(Debug)]
-pub(crate) enum End {
-    Completed,
-    Error(BoxError),
-    Stopped,
-    Overflow,
-}
+use crate::fanout::encoded::SharedFrame;
+use crate::fanout::policy::{OverflowPolicy, QueueLimits};
+use crate::lifecycle::outcome::End;
+use crate::lifecycle::stats::StatsCell;
 
 #[derive(Debug)]
 pub(crate) enum Pop {
@@ -42,14 +33,6 @@ pub(crate) enum Pushed {
     Closed,
 }
 
-/// Limits for one viewer's queue.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct QueueLimits {
-    pub(crate) high_water_mark: usize,
-    pub(crate) policy: OverflowPolicy,
-    pub(crate) min_interval: Option<Duration>,
-}
-
 #[derive(Debug)]
 pub(crate) struct ViewerQueue {
     limits: QueueLimits,
@@ -57,11 +40,40 @@ pub(crate) struct ViewerQueue {
     state: Mutex<State>,
 }
 
+/// Where the producer's end is.
+#[derive(Debug, Default)]
+enum Ending {
+    /// Frames may still come.
+    #[default]
+    Open,
+    /// The producer is done; the viewer gets this after the queued frames.
+    Pending(End),
+    /// The viewer has taken the end: nothing more comes.
+    Taken,
+}
+
+impl Ending {
+    fn is_open(&self) -> bool {
+        matches!(self, Self::Open)
+    }
+
+    /// The pending end, once; afterwards the end is [`Taken`](Self::Taken).
+    fn take(&mut self) -> Option<End> {
+        match std::mem::replace(self, Self::Taken) {
+            Self::Pending(end) => Some(end),
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     items: VecDeque<Arc<SharedFrame>>,
     bytes: usize,
-    end: Option<End>,
+    end: Ending,
     /// The consumer went away: nothing more will be popped.
     consumer_gone: bool,
     consumer: Option<Waker>,
@@ -100,7 +112,7 @@ impl ViewerQueue {
 
     fn push_inner(&self, frame: Arc<SharedFrame>, waited: bool) -> Pushed {
         let mut state = self.lock();
-        if state.end.is_some() || state.consumer_gone {
+        if !state.end.is_open() || state.consumer_gone {
             return Pushed::Closed;
         }
         // The clock is read only under an fps limit; a waiting producer
@@ -141,7 +153,7 @@ impl ViewerQueue {
                     self.stats.record_dropped(lost);
                     state.items.clear();
                     state.bytes = 0;
-                    state.end = Some(End::Overflow);
+                    state.end = Ending::Pending(End::Overflow);
                     let waker = state.consumer.take();
                     drop(state);
                     wake(waker);
@@ -168,7 +180,7 @@ impl ViewerQueue {
     /// is below its high-water mark; `false` when the viewer is gone.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<bool> {
         let mut state = self.lock();
-        if state.end.is_some() || state.consumer_gone {
+        if !state.end.is_open() || state.consumer_gone {
             return Poll::Ready(false);
         }
         if state.items.is_empty() || state.bytes < self.limits.high_water_mark {
@@ -197,10 +209,13 @@ impl ViewerQueue {
             return Poll::Ready(Pop::Frame(frame));
         }
         if let Some(end) = state.end.take() {
-            // Later polls see a closed, empty queue; the body stops polling anyway.
-            state.end = Some(End::Completed);
             state.consumer_gone = true;
             return Poll::Ready(Pop::End(end));
+        }
+        if matches!(state.end, Ending::Taken) {
+            // The body stops polling once it has the end; a stray poll waits
+            // for nothing rather than inventing a second end.
+            return Poll::Pending;
         }
         state.consumer = Some(cx.waker().clone());
         Poll::Pending
@@ -214,10 +229,10 @@ impl ViewerQueue {
     /// The producer is done: the viewer gets `end` after the queued frames.
     pub(crate) fn close(&self, end: End) {
         let mut state = self.lock();
-        if state.end.is_some() || state.consumer_gone {
+        if !state.end.is_open() || state.consumer_gone {
             return;
         }
-        state.end = Some(end);
+        state.end = Ending::Pending(end);
         let waker = state.consumer.take();
         drop(state);
         wake(waker);

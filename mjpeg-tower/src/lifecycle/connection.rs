@@ -1,0 +1,87 @@
+//! [`Connection`]: one open stream, counted in when it opens and reported
+//! exactly once when it is dropped.
+
+use std::sync::Arc;
+
+use crate::lifecycle::callbacks::Callbacks;
+use crate::lifecycle::events::{ConnectEvent, ConnectionStats, DisconnectEvent, DisconnectReason};
+use crate::lifecycle::info::{ConnectionInfo, RequestInfo};
+use crate::lifecycle::outcome::Outcome;
+use crate::lifecycle::stats::StatsCell;
+
+/// One open streaming connection. Counted in on creation; its `Drop` is the
+/// disconnect hook, so `on_disconnect` fires exactly once, however it ends.
+pub(crate) struct Connection {
+    callbacks: Arc<Callbacks>,
+    stats_cell: Arc<StatsCell>,
+    info: ConnectionInfo,
+    pub(crate) stats: ConnectionStats,
+    pub(crate) outcome: Outcome,
+}
+
+impl Connection {
+    /// Opens a connection once [`StatsCell::try_acquire`] gave it a slot, and
+    /// runs `on_connect`.
+    pub(crate) fn open(
+        callbacks: Arc<Callbacks>,
+        stats_cell: Arc<StatsCell>,
+        req: RequestInfo,
+        active: usize,
+    ) -> Self {
+        let info = ConnectionInfo::new(stats_cell.next_id(), &req);
+        // Built before the callback runs: if it panics, `Drop` still gives the slot back.
+        let conn = Self {
+            callbacks,
+            stats_cell,
+            info,
+            stats: ConnectionStats::default(),
+            outcome: Outcome::new(req.stall),
+        };
+        if let Some(cb) = &conn.callbacks.on_connect {
+            (cb.0)(&ConnectEvent {
+                info: &conn.info,
+                active,
+            });
+        }
+        conn
+    }
+
+    pub(crate) fn stats_cell(&self) -> &StatsCell {
+        &self.stats_cell
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let reason = self.outcome.reason();
+        if reason == DisconnectReason::Overflow {
+            self.stats_cell.record_overflow();
+        }
+        self.stats.duration = self.info.connected_at().elapsed();
+        let active = self.stats_cell.release();
+        if let Some(cb) = &self.callbacks.on_disconnect {
+            (cb.0)(&DisconnectEvent {
+                info: &self.info,
+                reason,
+                stats: &self.stats,
+                error: self.outcome.error(),
+                active,
+            });
+        }
+        if active == 0 {
+            if let Some(cb) = &self.callbacks.on_idle {
+                (cb.0)();
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("info", &self.info)
+            .field("stats", &self.stats)
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
+}
