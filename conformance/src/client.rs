@@ -94,6 +94,19 @@ pub async fn all_parts(res: reqwest::Response) -> Result<(Vec<Part>, bool), Stri
     Ok((parts, decoder.is_closed()))
 }
 
+/// The frames a closed stream carried. In the default framing a stream ends
+/// on its last frame twice: the part announced after it is filled with it
+/// (an empty part would show as a broken or blank image). That repeat is
+/// left out; a stream in `Standard` framing has none.
+pub fn frames_of(mut parts: Vec<Part>) -> Vec<Part> {
+    if let [.., a, b] = &parts[..] {
+        if a.body == b.body {
+            parts.pop();
+        }
+    }
+    parts
+}
+
 fn decoder_for(res: &reqwest::Response) -> Result<Decoder, String> {
     let ct = content_type(res)?;
     Ok(Decoder::from_content_type(&ct)

@@ -6,9 +6,9 @@
 //! Each viewer gets its own stream from the start ([`Mjpeg::new`]): red,
 //! yellow, green, one frame per interval, `loops` times over, then the close
 //! delimiter. The layer uses [`OverflowPolicy::Wait`], so a slow viewer holds
-//! the stream back instead of losing frames: every frame arrives. It also
-//! repeats the final frame once ([`MjpegLayer::repeat_final_frame`]) so Safari
-//! draws it.
+//! the stream back instead of losing frames: every frame arrives. When the
+//! stream ends, the layer sends the last light once more (the part announced
+//! after it carries it), so it stays on screen in Safari and WebKit.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -133,12 +133,9 @@ impl TrafficLights {
     }
 }
 
-/// The layer: every frame arrives ([`OverflowPolicy::Wait`]) and the last
-/// one is sent twice for Safari.
+/// The layer: every frame arrives ([`OverflowPolicy::Wait`]).
 pub fn layer() -> MjpegLayer {
-    MjpegLayer::new()
-        .overflow_policy(OverflowPolicy::Wait)
-        .repeat_final_frame(true)
+    MjpegLayer::new().overflow_policy(OverflowPolicy::Wait)
 }
 
 /// The router: the page at `/`, each viewer's own stream at `/lights`.

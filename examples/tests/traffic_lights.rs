@@ -18,7 +18,8 @@ async fn one_loop_delivers_three_lights_then_closes() {
         frames.push(jpeg(&part));
     }
     assert!(parts.decoder().is_closed(), "no close delimiter");
-    // Red, yellow, green; then green again, repeated for Safari.
+    // Red, yellow, green; then green again, filling the part announced
+    // after it, so it stays on screen in every browser.
     assert_eq!(frames.len(), 4, "{} frames", frames.len());
     assert_ne!(frames[0], frames[1]);
     assert_ne!(frames[1], frames[2]);

@@ -28,8 +28,10 @@
 //! let body = res.into_body().collect().await.unwrap().to_bytes();
 //! assert_eq!(
 //!     body,
+//!     // The part announced after the last frame carries it again: never empty.
 //!     Bytes::from_static(b"--frame\r\nContent-Type: image/jpeg\r\n\r\n\xFF\xD8 one \xFF\xD9\
-//!                          \r\n--frame\r\nContent-Type: image/jpeg\r\n\r\n\r\n--frame--\r\n"),
+//!                          \r\n--frame\r\nContent-Type: image/jpeg\r\n\r\n\xFF\xD8 one \xFF\xD9\
+//!                          \r\n--frame--\r\n"),
 //! );
 //! # }
 //! ```

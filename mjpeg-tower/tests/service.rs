@@ -157,7 +157,9 @@ async fn a_finite_stream_ends_with_the_close_delimiter_and_reason_completed() {
     assert_eq!(
         body,
         "--B\r\nContent-Type: image/jpeg\r\n\r\none\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\
-         two\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\r\n--B--\r\n"
+         two\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\
+         two\r\n--B--\r\n",
+        "the part announced after the last frame holds it again: browsers keep it on screen"
     );
     assert_eq!(
         rec.events(),
@@ -261,6 +263,11 @@ async fn head_gets_the_headers_and_opens_no_stream() {
             .starts_with("multipart/x-mixed-replace")
     );
     assert!(http_body::Body::is_end_stream(res.body()));
+    assert_eq!(
+        http_body::Body::size_hint(res.body()).exact(),
+        None,
+        "no Content-Length: 0 for an endless stream"
+    );
     assert!(rec.events().is_empty());
     assert_eq!(layer.stats().total_connections, 0);
 }

@@ -5,14 +5,12 @@
 mod support;
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::{StreamExt, stream};
-use http::{Request, Response};
+use http::Request;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use mjpeg_tower::decode::{Decoder, Part};
@@ -20,30 +18,10 @@ use mjpeg_tower::server::Server;
 use mjpeg_tower::{
     BoxError, DisconnectReason, Frame, FrameHub, Framing, Mjpeg, MjpegLayer, OverflowPolicy,
 };
-use support::{Event, RawClient, Recorder};
+use support::{Event, RawClient, Recorder, serve};
 use tower::{ServiceBuilder, service_fn};
 
 const FRAME_LEN: usize = 50_000;
-
-/// Serves `route(path)` behind `layer` on a fresh loopback port.
-async fn serve(
-    layer: MjpegLayer,
-    server: Server,
-    route: impl Fn(&str) -> Response<Bytes> + Send + Sync + 'static,
-) -> SocketAddr {
-    let route = Arc::new(route);
-    let svc =
-        ServiceBuilder::new()
-            .layer(layer)
-            .service(service_fn(move |req: Request<Incoming>| {
-                let res = route(req.uri().path()).map(Full::new);
-                async move { Ok::<_, Infallible>(res) }
-            }));
-    let listener = server.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server.serve(listener, svc));
-    addr
-}
 
 /// Every part of `body`, parsed strictly; asserts the stream was closed.
 fn parts(body: &[u8]) -> Vec<Part> {
@@ -65,16 +43,24 @@ fn numbered(n: u8) -> Frame {
     Frame::jpeg(vec![n; FRAME_LEN])
 }
 
-/// The frame numbers received, asserting each part is whole.
+/// The frame numbers received, asserting each part is whole. A stream that
+/// ended in the default framing ends on its last frame twice (the part
+/// announced after it is filled with it): that repeat is left out.
 fn numbers(parts: &[Part]) -> Vec<u8> {
-    parts
+    let mut numbers: Vec<u8> = parts
         .iter()
         .map(|p| {
             assert_eq!(p.body.len(), FRAME_LEN, "torn part");
             assert!(p.body.iter().all(|&b| b == p.body[0]), "mixed part");
             p.body[0]
         })
-        .collect()
+        .collect();
+    if let [.., a, b] = numbers[..] {
+        if a == b {
+            numbers.pop();
+        }
+    }
+    numbers
 }
 
 /// Publishes frames 0 to 255 into `hub`, `every` apart, until aborted.
@@ -111,8 +97,16 @@ async fn a_finite_stream_arrives_whole_in_both_framings_and_completes() {
         );
         client.read_body_until(|_| false).await;
         let parts = parts(client.body());
-        assert_eq!(parts.len(), 10, "{framing:?}");
+        // With advance headers the part announced after the last frame
+        // carries it again, so no browser is left with an empty part.
+        let expected = if framing == Framing::AdvanceHeaders {
+            11
+        } else {
+            10
+        };
+        assert_eq!(parts.len(), expected, "{framing:?}");
         for (n, part) in parts.iter().enumerate() {
+            let n = n.min(9);
             assert_eq!(part.body, format!("frame {n} {}", "x".repeat(n * 1000)));
             assert_eq!(part.content_type(), Some("image/jpeg"));
             let expected_len = (framing == Framing::Standard).then_some(part.body.len());

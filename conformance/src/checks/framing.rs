@@ -6,7 +6,7 @@ use mjpeg_tower::server::Server;
 use mjpeg_tower::{DisconnectReason, Frame, Framing, MjpegLayer};
 
 use crate::backend::{self, Backend, finite_frames};
-use crate::client::{CheckResult, Context, Disconnects, Outcome, all_parts, get, parts};
+use crate::client::{CheckResult, Context, Disconnects, Outcome, all_parts, frames_of, get, parts};
 use crate::ensure;
 
 pub(super) async fn payload_bytes_and_order_exact(b: Backend) -> CheckResult {
@@ -14,6 +14,7 @@ pub(super) async fn payload_bytes_and_order_exact(b: Backend) -> CheckResult {
         .await
         .context("start")?;
     let (got, _) = all_parts(get(&running.url("/finite")).await?).await?;
+    let got = frames_of(got);
     let want = finite_frames();
     ensure!(
         got.len() == want.len(),
@@ -65,11 +66,17 @@ pub(super) async fn close_delimiter_on_finite_end(b: Backend) -> CheckResult {
     let running = backend::start(b, seen.attach(MjpegLayer::new()), Server::new())
         .await
         .context("start")?;
-    let (_, closed) = all_parts(get(&running.url("/finite")).await?).await?;
+    let (got, closed) = all_parts(get(&running.url("/finite")).await?).await?;
     ensure!(closed, "no close delimiter");
+    let n = finite_frames().len();
+    ensure!(
+        got.len() == n + 1 && got[n].body == got[n - 1].body,
+        "{} parts; want the {n} frames, then the last again (the part announced after it, never empty)",
+        got.len()
+    );
     seen.expect_one(DisconnectReason::Completed).await?;
     Ok(Outcome::Pass(
-        "--B-- then a clean end; reason completed".into(),
+        "the last frame again, --B--, a clean end; reason completed".into(),
     ))
 }
 
@@ -79,6 +86,7 @@ pub(super) async fn producer_error_ends_cleanly(b: Backend) -> CheckResult {
         .await
         .context("start")?;
     let (got, closed) = all_parts(get(&running.url("/error")).await?).await?;
+    let got = frames_of(got);
     ensure!(
         got.len() == 2 && closed,
         "{} parts, closed: {closed}",
@@ -133,6 +141,7 @@ pub(super) async fn http2_h2c_stream_valid(b: Backend) -> CheckResult {
         );
     }
     let (got, closed) = all_parts(res).await?;
+    let got = frames_of(got);
     ensure!(
         got.len() == finite_frames().len() && closed,
         "{} parts, closed: {closed}",

@@ -131,6 +131,7 @@ pub(super) async fn stop_closes_every_stream(b: Backend) -> CheckResult {
     running.hub.stop();
     for res in [first, second] {
         let (parts, closed) = crate::client::all_parts(res).await?;
+        let parts = crate::client::frames_of(parts);
         ensure!(
             closed && parts.len() == 1,
             "{} parts, closed: {closed}",

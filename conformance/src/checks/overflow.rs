@@ -8,7 +8,8 @@ use mjpeg_tower::{DisconnectReason, Frame, MjpegLayer, OverflowPolicy};
 
 use crate::backend::{self, BURST_FRAMES, BURST_LEN, Backend};
 use crate::client::{
-    CheckResult, Context, Disconnects, Outcome, all_parts, get, silent_client, wait_until,
+    CheckResult, Context, Disconnects, Outcome, all_parts, frames_of, get, silent_client,
+    wait_until,
 };
 use crate::ensure;
 
@@ -65,7 +66,7 @@ async fn stalled_hub_viewer(
         "{worst} bytes queued for one viewer; bound is {}",
         HWM + LEN
     );
-    Ok((numbers(&parts, LEN)?, dropped, worst))
+    Ok((numbers(&frames_of(parts), LEN)?, dropped, worst))
 }
 
 fn ascending(got: &[u8]) -> Result<(), String> {
@@ -125,7 +126,7 @@ pub(super) async fn slow_reader_wait(b: Backend) -> CheckResult {
         "the producer was not held back: {sent_while_stalled} of {BURST_FRAMES} frames out while the client read nothing"
     );
     let (parts, closed) = all_parts(res).await?;
-    let got = numbers(&parts, BURST_LEN)?;
+    let got = numbers(&frames_of(parts), BURST_LEN)?;
     ensure!(
         closed && got.len() == BURST_FRAMES,
         "{} of {BURST_FRAMES} frames, closed: {closed}",

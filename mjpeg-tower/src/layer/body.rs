@@ -28,6 +28,7 @@ pin_project! {
         Inner { #[pin] body: B },
         Stream { body: Box<StreamBody> },
         Full { data: Option<Bytes> },
+        Head,
     }
 }
 
@@ -46,6 +47,12 @@ impl<B> MjpegBody<B> {
         }
     }
 
+    /// The body of a `HEAD` answered for a stream: none, and no size, so no
+    /// `Content-Length: 0` claims the stream would be empty.
+    pub(crate) fn head() -> Self {
+        Self { kind: Kind::Head }
+    }
+
     pub(crate) fn full(data: Bytes) -> Self {
         let data = (!data.is_empty()).then_some(data);
         Self {
@@ -60,6 +67,7 @@ impl<B> std::fmt::Debug for MjpegBody<B> {
             Kind::Inner { .. } => "Inner",
             Kind::Stream { .. } => "Stream",
             Kind::Full { .. } => "Full",
+            Kind::Head => "Head",
         };
         f.debug_struct("MjpegBody").field("kind", &kind).finish()
     }
@@ -81,6 +89,7 @@ where
             KindProj::Inner { body } => body.poll_frame(cx).map_err(Into::into),
             KindProj::Stream { body } => body.poll_frame(cx),
             KindProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            KindProj::Head => Poll::Ready(None),
         }
     }
 
@@ -89,13 +98,14 @@ where
             Kind::Inner { body } => body.is_end_stream(),
             Kind::Stream { body } => body.is_done(),
             Kind::Full { data } => data.is_none(),
+            Kind::Head => true,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Inner { body } => body.size_hint(),
-            Kind::Stream { .. } => SizeHint::default(),
+            Kind::Stream { .. } | Kind::Head => SizeHint::default(),
             Kind::Full { data } => {
                 SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
             }

@@ -131,19 +131,24 @@ impl MjpegLayer {
         self.with(|c| c.heartbeat = (!every.is_zero()).then_some(every))
     }
 
-    /// Sends the last frame twice before the close delimiter (default: off).
+    /// Sends the last frame once more before the stream ends (default: off).
     ///
     /// Safari delays drawing the last frame of a series until more data comes;
-    /// the repeat makes it draw.
+    /// the repeat makes it draw. With [`Framing::AdvanceHeaders`] a finished
+    /// stream already ends on a copy of its last frame (the part announced
+    /// after it is filled with it, never left empty), which keeps the frame on
+    /// screen in WebKit; the repeat matters most with [`Framing::Standard`].
     pub fn repeat_final_frame(self, enabled: bool) -> Self {
         self.with(|c| c.repeat_final_frame = enabled)
     }
 
-    /// Sets the most payload bytes queued in the layer per viewer
+    /// Sets the most bytes queued in the layer per viewer
     /// (default [`DEFAULT_HIGH_WATER_MARK`](crate::DEFAULT_HIGH_WATER_MARK)).
     ///
-    /// Kernel and hyper buffers come on top; the adapters' `serve` helpers keep
-    /// those small. A frame is always accepted into an empty queue, so a client
+    /// Each queued frame counts as its payload plus a fixed overhead (under
+    /// 1 KiB), so tiny or empty frames cannot pile up unbounded. Kernel and
+    /// hyper buffers come on top; the adapters' `serve` helpers keep those
+    /// small. A frame is always accepted into an empty queue, so a client
     /// that stops reading costs at most this plus one frame.
     pub fn high_water_mark(self, bytes: usize) -> Self {
         self.with(|c| c.queue.high_water_mark = bytes)

@@ -113,8 +113,12 @@ fn stream<B>(
     parts.status = StatusCode::OK;
     parts.headers = merge_handler_headers(config.response_headers.clone(), handler_headers);
     if req.method == Method::HEAD {
-        // Headers only: no viewer, no producer.
-        return Respond::Now(Response::from_parts(parts, MjpegBody::full(Bytes::new())));
+        // What a GET would get, without the body: no viewer, no producer,
+        // not counted as a rejection.
+        if layer.stats.is_full(config.max_clients) {
+            return now(too_many(config));
+        }
+        return Respond::Now(Response::from_parts(parts, MjpegBody::head()));
     }
     let Some(active) = layer.stats.try_acquire(config.max_clients) else {
         return now(too_many(config));

@@ -16,6 +16,7 @@ use crate::fanout::queue::{Pop, ViewerQueue};
 use crate::layer::heartbeat::Heartbeat;
 use crate::lifecycle::connection::Connection;
 use crate::lifecycle::outcome::{BoxError, End, OverflowError};
+use crate::wire::cursor::Cursor;
 use crate::wire::encoder::{EncodedPart, PartEncoder};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub(crate) struct StreamBody {
     phase: Phase,
     /// The last part sent, kept only when a heartbeat or the final repeat needs it.
     last: Option<EncodedPart>,
+    /// Where the wire stands between parts.
+    cursor: Cursor,
     heartbeat: Option<Heartbeat>,
     repeat_final_frame: bool,
     conn: Connection,
@@ -55,6 +58,7 @@ impl StreamBody {
             out: VecDeque::with_capacity(4),
             phase: Phase::Opening,
             last: None,
+            cursor: Cursor::default(),
             heartbeat: heartbeat.map(Heartbeat::new),
             repeat_final_frame,
             conn,
@@ -71,6 +75,9 @@ impl StreamBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         loop {
             if let Some(chunk) = self.out.pop_front() {
+                if chunk.is_empty() {
+                    continue;
+                }
                 if self.out.is_empty() && self.phase == Phase::Done {
                     self.conn.outcome.close_handed_out();
                 }
@@ -78,7 +85,9 @@ impl StreamBody {
             }
             match self.phase {
                 Phase::Opening => {
-                    self.send(std::iter::once(self.encoder.opening()), 0);
+                    let from = self.out.len();
+                    self.cursor.opening(&self.encoder, &mut self.out);
+                    self.count(from, 0);
                     self.phase = Phase::Live;
                     continue;
                 }
@@ -89,7 +98,7 @@ impl StreamBody {
             match self.queue.poll_pop(cx) {
                 Poll::Ready(Pop::Frame(frame)) => {
                     let part = frame.encoded(&self.encoder);
-                    self.send(part.chunks(), 1);
+                    self.send(&part, 1);
                     if let Some(heartbeat) = &mut self.heartbeat {
                         heartbeat.last_sent = Instant::now();
                     }
@@ -110,7 +119,7 @@ impl StreamBody {
                         return Poll::Pending;
                     }
                     if let Some(last) = self.last.clone() {
-                        self.send(last.chunks(), 0);
+                        self.send(&last, 0);
                         self.conn.stats.heartbeats += 1;
                     }
                 }
@@ -122,14 +131,17 @@ impl StreamBody {
         self.heartbeat.is_some() || self.repeat_final_frame
     }
 
-    /// Queues chunks for the connection; counts them (and `frames` frames)
+    /// Queues the chunks that send `part` from where the wire stands.
+    fn send(&mut self, part: &EncodedPart, frames: u64) {
+        let from = self.out.len();
+        self.cursor.frame(&self.encoder, part, &mut self.out);
+        self.count(from, frames);
+    }
+
+    /// Counts the chunks queued from index `from` on (and `frames` frames)
     /// here, once, rather than per chunk handed out.
-    fn send(&mut self, chunks: impl Iterator<Item = Bytes>, frames: u64) {
-        let mut bytes = 0;
-        for chunk in chunks {
-            bytes += chunk.len() as u64;
-            self.out.push_back(chunk);
-        }
+    fn count(&mut self, from: usize, frames: u64) {
+        let bytes: u64 = self.out.range(from..).map(|c| c.len() as u64).sum();
         self.conn.stats.bytes_sent += bytes;
         self.conn.stats.frames_sent += frames;
         self.conn.stats_cell().record_sent(frames, bytes);
@@ -146,10 +158,12 @@ impl StreamBody {
         }
         if self.repeat_final_frame {
             if let Some(last) = self.last.take() {
-                self.send(last.chunks(), 0);
+                self.send(&last, 0);
             }
         }
-        self.send(std::iter::once(self.encoder.close()), 0);
+        let from = self.out.len();
+        self.cursor.close(&self.encoder, &mut self.out);
+        self.count(from, 0);
         None
     }
 }

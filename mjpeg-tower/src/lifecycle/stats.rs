@@ -123,6 +123,11 @@ impl StatsCell {
         }
     }
 
+    /// Whether `max` connections are open, so a new one would be refused.
+    pub(crate) fn is_full(&self, max: Option<usize>) -> bool {
+        max.is_some_and(|max| self.active.load(Relaxed) >= max)
+    }
+
     /// Gives a slot back; returns the count left.
     pub(crate) fn release(&self) -> usize {
         self.active.fetch_sub(1, Relaxed) - 1

@@ -12,29 +12,22 @@ use crate::wire::frame::Frame;
 use crate::wire::framing::Framing;
 
 /// One encoded part, as separate chunks so the payload is never copied.
+///
+/// Which chunks go out depends on what the viewer was sent before: see
+/// [`Cursor`](crate::wire::cursor::Cursor).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EncodedPart {
-    /// Delimiter and headers that must precede the payload (empty when the
-    /// header block already went out ahead).
+    /// The part's header block, ending with the blank line.
     pub(crate) head: Bytes,
     pub(crate) payload: Bytes,
-    /// What follows the payload: delimiter (and advance headers).
+    /// What follows the payload: the delimiter, and with
+    /// [`announces_next`](Self::announces_next) the next part's header block.
     pub(crate) tail: Bytes,
-}
-
-impl EncodedPart {
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.head.len() + self.payload.len() + self.tail.len()
-    }
-
-    /// The non-empty chunks in wire order.
-    pub(crate) fn chunks(&self) -> impl Iterator<Item = Bytes> + '_ {
-        [&self.head, &self.payload, &self.tail]
-            .into_iter()
-            .filter(|c| !c.is_empty())
-            .cloned()
-    }
+    /// `head` is the header block sent ahead by a tail that announces the
+    /// next part: after such a tail, `head` is left out.
+    pub(crate) fits_announced: bool,
+    /// `tail` sends the next part's header block ahead.
+    pub(crate) announces_next: bool,
 }
 
 /// What makes two encoders put a frame on the wire alike: their boundary,
@@ -84,11 +77,19 @@ impl Eq for Fingerprint {}
 
 /// Encodes frames into parts for one boundary, header set and framing.
 ///
-/// Wire format, with `B` the boundary:
-/// - `Standard`: opening `--B\r\n`; each part `<headers with Content-Length>\r\n<payload>\r\n--B\r\n`.
-/// - `AdvanceHeaders`: opening `--B\r\n<headers>\r\n`; each part `<payload>\r\n--B\r\n<headers>\r\n`.
-/// - close (both): `\r\n--B--\r\n`, which ends the part opened by the last
-///   delimiter as an empty part, as RFC 2046 allows.
+/// Wire format, with `B` the boundary and `<block>` the layer's part headers
+/// and the blank line:
+/// - opening (both): `--B\r\n`.
+/// - `Standard`: each part `<headers with Content-Length>\r\n<payload>\r\n--B\r\n`.
+/// - `AdvanceHeaders`: a frame the layer's block describes goes out as
+///   `<payload>\r\n--B\r\n<block>`, announcing the next part's headers
+///   (`<block>` also opens it when nothing was announced); any other frame
+///   (its own headers or content type, or a payload containing the
+///   delimiter) goes out as a `Standard` part.
+/// - close (both): `\r\n--B--\r\n`.
+///
+/// How these combine without ever leaving an announced part empty is the
+/// [`Cursor`](crate::wire::cursor::Cursor)'s job.
 #[derive(Debug)]
 pub(crate) struct PartEncoder {
     fingerprint: Fingerprint,
@@ -97,8 +98,11 @@ pub(crate) struct PartEncoder {
     part_headers: HeaderMap,
     /// `\r\n--B\r\n`: ends a part and opens the next.
     next_part: Bytes,
+    /// The part headers and the blank line: what `AdvanceHeaders` sends ahead.
+    block: Bytes,
+    /// `next_part` followed by `block`.
+    announcing_tail: Bytes,
     opening: Bytes,
-    tail: Bytes,
     close: Bytes,
 }
 
@@ -110,17 +114,14 @@ impl PartEncoder {
         delimiter.put_slice(b);
         delimiter.put_slice(b"\r\n");
 
-        let mut opening = delimiter.clone();
         let mut next_part = BytesMut::with_capacity(b.len() + 6);
         next_part.put_slice(b"\r\n");
         next_part.put_slice(&delimiter);
-        let mut tail = next_part.clone();
-        if framing == Framing::AdvanceHeaders {
-            put_headers(&mut opening, &part_headers, None, None);
-            opening.put_slice(b"\r\n");
-            put_headers(&mut tail, &part_headers, None, None);
-            tail.put_slice(b"\r\n");
-        }
+        let mut block = BytesMut::with_capacity(64);
+        put_headers(&mut block, &part_headers, None, None);
+        block.put_slice(b"\r\n");
+        let mut announcing_tail = next_part.clone();
+        announcing_tail.put_slice(&block);
         let mut close = BytesMut::with_capacity(b.len() + 8);
         close.put_slice(b"\r\n--");
         close.put_slice(b);
@@ -131,8 +132,9 @@ impl PartEncoder {
             framing,
             part_headers,
             next_part: next_part.freeze(),
-            opening: opening.freeze(),
-            tail: tail.freeze(),
+            block: block.freeze(),
+            announcing_tail: announcing_tail.freeze(),
+            opening: delimiter.freeze(),
             close: close.freeze(),
         }
     }
@@ -142,9 +144,14 @@ impl PartEncoder {
         &self.fingerprint
     }
 
-    /// The first bytes of the body.
+    /// The first bytes of the body: the first delimiter.
     pub(crate) fn opening(&self) -> Bytes {
         self.opening.clone()
+    }
+
+    /// `\r\n--B\r\n`: ends the part being sent and opens the next.
+    pub(crate) fn next_part(&self) -> Bytes {
+        self.next_part.clone()
     }
 
     /// The close delimiter, sent when the stream ends.
@@ -152,28 +159,25 @@ impl PartEncoder {
         self.close.clone()
     }
 
-    /// Encodes one frame into the chunks that follow what was sent before it.
+    /// Encodes one frame into a part.
     pub(crate) fn encode(&self, frame: &Frame) -> EncodedPart {
-        let head = match self.framing {
-            Framing::AdvanceHeaders if self.sent_ahead_fits(frame) => Bytes::new(),
-            Framing::AdvanceHeaders => {
-                // The header block sent ahead cannot carry this frame's own
-                // headers: close that part empty and open a complete one.
-                let mut head = BytesMut::with_capacity(256);
-                head.put_slice(&self.next_part);
-                self.put_full_headers(&mut head, frame);
-                head.freeze()
-            }
-            Framing::Standard => {
-                let mut head = BytesMut::with_capacity(128);
-                self.put_full_headers(&mut head, frame);
-                head.freeze()
-            }
-        };
+        if self.framing == Framing::AdvanceHeaders && self.sent_ahead_fits(frame) {
+            return EncodedPart {
+                head: self.block.clone(),
+                payload: frame.data().clone(),
+                tail: self.announcing_tail.clone(),
+                fits_announced: true,
+                announces_next: true,
+            };
+        }
+        let mut head = BytesMut::with_capacity(128);
+        self.put_full_headers(&mut head, frame);
         EncodedPart {
-            head,
+            head: head.freeze(),
             payload: frame.data().clone(),
-            tail: self.tail.clone(),
+            tail: self.next_part.clone(),
+            fits_announced: false,
+            announces_next: false,
         }
     }
 

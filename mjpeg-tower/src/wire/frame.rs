@@ -52,12 +52,11 @@ impl Frame {
     /// the real length is always sent.
     ///
     /// # Note
-    /// With [`Framing::AdvanceHeaders`](crate::Framing::AdvanceHeaders) the next
-    /// part's headers are sent before its frame is known, so a frame whose
-    /// headers differ from the layer's part headers goes out as a part of its
-    /// own, after an empty part that parsers skip.
-    /// Prefer [`Framing::Standard`](crate::Framing::Standard) when most frames carry
-    /// their own headers.
+    /// With [`Framing::AdvanceHeaders`](crate::Framing::AdvanceHeaders) the
+    /// next part's headers are sent before its frame is known, so a frame with
+    /// headers of its own goes out as a `Standard` part with `Content-Length`,
+    /// which Chrome draws when the next frame arrives; see
+    /// [`Framing`](crate::Framing#frames-with-their-own-headers).
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         if name == header::CONTENT_TYPE {

@@ -17,10 +17,23 @@
 /// sends a frame every five seconds), and ffmpeg, OpenCV, VLC and Firefox all
 /// find the part's end by its delimiter when there is no `Content-Length`.
 /// Choose `Standard` when clients need `Content-Length` (some embedded
-/// parsers do) or when most frames carry their own headers (a timestamp per
-/// part, say): in `AdvanceHeaders` mode such a frame cannot use the header
-/// block sent ahead and goes out as a part of its own after an empty part,
-/// which parsers skip but which costs a few bytes per frame.
+/// parsers do).
+///
+/// # Frames with their own headers
+/// A header block sent ahead cannot carry headers of a frame not yet known.
+/// So in `AdvanceHeaders` mode a frame with its own part headers or content
+/// type (a timestamp per part, say), or whose payload contains the
+/// delimiter, goes out as a `Standard` part, with `Content-Length`, and is
+/// followed by the delimiter alone: Chrome draws it when the next frame
+/// arrives. A stream whose frames all carry their own headers is therefore
+/// framed exactly as `Standard`.
+///
+/// A browser is never sent an empty part (Chrome shows an empty
+/// `image/jpeg` part as a broken image, WebKit blanks the picture): when a
+/// header block went out ahead and the next frame cannot use it, that
+/// announced part carries the previous frame again; when the stream ends
+/// there, it carries the last frame again before the close delimiter, so
+/// the last frame stays on screen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Framing {

@@ -10,6 +10,7 @@
 //! imports from here. Byte-for-byte tests live in `tests.rs`.
 
 pub(crate) mod boundary;
+pub(crate) mod cursor;
 pub(crate) mod encoder;
 pub(crate) mod frame;
 pub(crate) mod framing;

@@ -1,8 +1,10 @@
 //! Byte-for-byte tests of the part encoder.
 
+use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::wire::boundary::Boundary;
+use crate::wire::cursor::Cursor;
 use crate::wire::encoder::{PartEncoder, default_part_headers};
 use crate::wire::frame::Frame;
 use crate::wire::framing::Framing;
@@ -11,16 +13,23 @@ fn encoder(framing: Framing) -> PartEncoder {
     PartEncoder::new(Boundary::new("B").unwrap(), framing, default_part_headers())
 }
 
+/// The whole body a viewer gets for `frames`, as text.
 fn wire(encoder: &PartEncoder, frames: &[Frame]) -> String {
-    let mut out = Vec::new();
-    out.extend_from_slice(&encoder.opening());
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut cursor = Cursor::default();
+    cursor.opening(encoder, &mut chunks);
     for frame in frames {
-        for chunk in encoder.encode(frame).chunks() {
-            out.extend_from_slice(&chunk);
-        }
+        cursor.frame(encoder, &encoder.encode(frame), &mut chunks);
     }
-    out.extend_from_slice(&encoder.close());
-    String::from_utf8(out).unwrap()
+    cursor.close(encoder, &mut chunks);
+    String::from_utf8(chunks.concat()).unwrap()
+}
+
+fn stamped(payload: &'static str, stamp: &'static str) -> Frame {
+    Frame::new(payload).with_header(
+        HeaderName::from_static("x-ts"),
+        HeaderValue::from_static(stamp),
+    )
 }
 
 #[test]
@@ -36,23 +45,23 @@ fn standard_framing_byte_for_byte() {
 }
 
 #[test]
-fn advance_headers_framing_byte_for_byte() {
+fn advance_headers_framing_byte_for_byte_ends_on_the_last_frame() {
     let enc = encoder(Framing::AdvanceHeaders);
     assert_eq!(
         wire(&enc, &[Frame::new(&b"hello"[..]), Frame::new(&b"hi"[..])]),
         "--B\r\nContent-Type: image/jpeg\r\n\r\n\
          hello\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\
          hi\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\
-         \r\n--B--\r\n"
+         hi\r\n--B--\r\n",
+        "the part announced after the last frame holds that frame again, never nothing"
     );
 }
 
 #[test]
 fn close_delimiter_alone_for_an_empty_stream() {
-    assert_eq!(
-        wire(&encoder(Framing::Standard), &[]),
-        "--B\r\n\r\n--B--\r\n"
-    );
+    for framing in [Framing::Standard, Framing::AdvanceHeaders] {
+        assert_eq!(wire(&encoder(framing), &[]), "--B\r\n\r\n--B--\r\n");
+    }
 }
 
 #[test]
@@ -81,23 +90,43 @@ fn custom_part_headers_and_frame_overrides() {
 }
 
 #[test]
-fn advance_headers_frame_with_own_headers_gets_a_complete_part() {
+fn advance_headers_frame_with_own_headers_goes_out_complete_without_an_empty_part() {
     let enc = encoder(Framing::AdvanceHeaders);
-    let frame = Frame::new(&b"png!"[..]).with_content_type(HeaderValue::from_static("image/png"));
+    let png = Frame::new(&b"png!"[..]).with_content_type(HeaderValue::from_static("image/png"));
     assert_eq!(
-        wire(&enc, &[frame]),
-        "--B\r\nContent-Type: image/jpeg\r\n\r\n\
-         \r\n--B\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\npng!\
-         \r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\
+        wire(&enc, &[png]),
+        "--B\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\npng!\r\n--B\r\n\
          \r\n--B--\r\n"
     );
 }
 
 #[test]
-fn advance_headers_frame_whose_headers_match_the_defaults_needs_no_extra_part() {
+fn advance_headers_fills_the_announced_part_with_the_previous_frame() {
     let enc = encoder(Framing::AdvanceHeaders);
-    let part = enc.encode(&Frame::jpeg(&b"x"[..]));
-    assert!(part.head.is_empty());
+    assert_eq!(
+        wire(&enc, &[Frame::new("A"), stamped("B", "1"), Frame::new("C")]),
+        "--B\r\nContent-Type: image/jpeg\r\n\r\nA\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\
+         A\r\n--B\r\n\
+         Content-Type: image/jpeg\r\nContent-Length: 1\r\nx-ts: 1\r\n\r\nB\r\n--B\r\n\
+         Content-Type: image/jpeg\r\n\r\nC\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n\
+         C\r\n--B--\r\n"
+    );
+}
+
+#[test]
+fn frames_that_all_carry_their_own_headers_are_framed_as_standard() {
+    let stamped_frames = [stamped("A", "1"), stamped("B", "2")];
+    assert_eq!(
+        wire(&encoder(Framing::AdvanceHeaders), &stamped_frames),
+        wire(&encoder(Framing::Standard), &stamped_frames),
+    );
+}
+
+#[test]
+fn advance_headers_frame_whose_headers_match_the_defaults_uses_the_announced_block() {
+    let enc = encoder(Framing::AdvanceHeaders);
+    assert!(enc.encode(&Frame::jpeg(&b"x"[..])).fits_announced);
+    assert!(enc.encode(&Frame::new(&b"x"[..])).fits_announced);
 }
 
 #[test]
@@ -105,6 +134,7 @@ fn advance_headers_payload_containing_the_delimiter_gets_a_content_length() {
     let enc = encoder(Framing::AdvanceHeaders);
     let sneaky = Frame::new(&b"text\r\n--B\r\nmore"[..]);
     let part = enc.encode(&sneaky);
+    assert!(!part.fits_announced);
     assert!(
         std::str::from_utf8(&part.head)
             .unwrap()
@@ -112,10 +142,9 @@ fn advance_headers_payload_containing_the_delimiter_gets_a_content_length() {
     );
     assert!(
         !enc.encode(&Frame::new(&b"--B at the start"[..]))
-            .head
-            .is_empty()
+            .fits_announced
     );
-    assert!(enc.encode(&Frame::new(&b"text\r\n--C"[..])).head.is_empty());
+    assert!(enc.encode(&Frame::new(&b"text\r\n--C"[..])).fits_announced);
 }
 
 #[test]
@@ -123,8 +152,6 @@ fn payload_is_shared_not_copied() {
     let frame = Frame::new(vec![7u8; 50_000]);
     let part = encoder(Framing::AdvanceHeaders).encode(&frame);
     assert_eq!(part.payload.as_ptr(), frame.data().as_ptr());
-    assert!(part.head.is_empty());
-    assert_eq!(part.len(), 50_000 + part.tail.len());
 }
 
 #[test]

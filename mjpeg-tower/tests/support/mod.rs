@@ -11,6 +11,8 @@ use std::convert::Infallible;
 use bytes::{Buf, Bytes, BytesMut};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use mjpeg_tower::server::Server;
 use mjpeg_tower::{DisconnectReason, MjpegBody, MjpegLayer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -278,4 +280,24 @@ where
 {
     let frame = body.frame().await.expect("body ended").unwrap();
     String::from_utf8_lossy(&frame.into_data().unwrap()).into_owned()
+}
+
+/// Serves `route(path)` behind `layer` on a fresh loopback port.
+pub async fn serve(
+    layer: MjpegLayer,
+    server: Server,
+    route: impl Fn(&str) -> Response<Bytes> + Send + Sync + 'static,
+) -> SocketAddr {
+    let route = Arc::new(route);
+    let svc =
+        ServiceBuilder::new()
+            .layer(layer)
+            .service(service_fn(move |req: Request<Incoming>| {
+                let res = route(req.uri().path()).map(Full::new);
+                async move { Ok::<_, Infallible>(res) }
+            }));
+    let listener = server.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server.serve(listener, svc));
+    addr
 }
