@@ -1,7 +1,10 @@
 //! [`Feed`]: what fills a viewer's queue: a task driving a per-request
 //! stream, or a hub.
 
+use std::any::Any;
+use std::fmt;
 use std::future::poll_fn;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -66,7 +69,7 @@ impl Feed {
         if !queue.is_empty() {
             return;
         }
-        match stream.as_mut().poll_next(cx) {
+        match poll_next_frame(stream, cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 queue.push(Arc::new(SharedFrame::new(frame)));
             }
@@ -76,6 +79,53 @@ impl Feed {
         }
     }
 }
+
+/// The stream's next frame, with the two things a producer may do that no
+/// viewer should see turned into something sane:
+/// - a panic in `poll_next` becomes an error, which ends the viewer's stream
+///   with the close delimiter and [`DisconnectReason::ProducerError`](crate::DisconnectReason::ProducerError)
+///   (the stream is never polled again);
+/// - an empty frame is skipped: on the wire it would be an empty part, which
+///   Chromium shows as a broken image. After [`BUDGET`] empty frames in a row
+///   it yields (waking itself) so a stream of nothing cannot spin a thread.
+fn poll_next_frame(
+    stream: &mut FrameStream,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Frame, BoxError>>> {
+    for _ in 0..BUDGET {
+        let polled = catch_unwind(AssertUnwindSafe(|| stream.as_mut().poll_next(cx)));
+        match polled {
+            Ok(Poll::Ready(Some(Ok(frame)))) if frame.is_empty() => continue,
+            Ok(polled) => return polled,
+            Err(panic) => return Poll::Ready(Some(Err(ProducerPanic::from(panic).into()))),
+        }
+    }
+    cx.waker().wake_by_ref();
+    Poll::Pending
+}
+
+/// A per-request stream panicked while producing a frame.
+#[derive(Debug)]
+struct ProducerPanic(String);
+
+impl From<Box<dyn Any + Send>> for ProducerPanic {
+    fn from(panic: Box<dyn Any + Send>) -> Self {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-string payload".to_owned());
+        Self(message)
+    }
+}
+
+impl fmt::Display for ProducerPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the frame stream panicked: {}", self.0)
+    }
+}
+
+impl std::error::Error for ProducerPanic {}
 
 impl Drop for Feed {
     fn drop(&mut self) {
@@ -96,7 +146,7 @@ async fn pump(
         if wait && !poll_fn(|cx| queue.poll_ready(cx)).await {
             return;
         }
-        match poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+        match poll_fn(|cx| poll_next_frame(&mut stream, cx)).await {
             Some(Ok(frame)) => {
                 let frame = Arc::new(SharedFrame::new(frame));
                 let pushed = if wait {

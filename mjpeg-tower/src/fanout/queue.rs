@@ -2,6 +2,11 @@
 //!
 //! A producer (the hub's `publish`, or the task that drives a per-request
 //! stream) pushes; the viewer's body pops. It knows nothing of HTTP.
+//!
+//! A queued frame is charged its payload plus [`FRAME_OVERHEAD`], what
+//! holding it costs besides the payload, so a viewer that never reads is
+//! bounded in memory whatever the frame sizes: a million tiny frames cannot
+//! hide under a high-water mark that counts payload bytes only.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -13,6 +18,16 @@ use crate::fanout::encoded::SharedFrame;
 use crate::fanout::policy::{OverflowPolicy, QueueLimits};
 use crate::lifecycle::outcome::End;
 use crate::lifecycle::stats::StatsCell;
+
+/// What a queued frame costs besides its payload: the shared frame with its
+/// encoding slots, the reference counts, and the queue's slot.
+pub(crate) const FRAME_OVERHEAD: usize =
+    size_of::<SharedFrame>() + 2 * size_of::<usize>() + size_of::<Arc<SharedFrame>>();
+
+/// The bytes a queued frame is charged.
+fn cost(frame: &SharedFrame) -> usize {
+    frame.frame().len() + FRAME_OVERHEAD
+}
 
 #[derive(Debug)]
 pub(crate) enum Pop {
@@ -72,6 +87,7 @@ impl Ending {
 #[derive(Debug, Default)]
 struct State {
     items: VecDeque<Arc<SharedFrame>>,
+    /// What the queued frames are charged: payload plus [`FRAME_OVERHEAD`] each.
     bytes: usize,
     end: Ending,
     /// The consumer went away: nothing more will be popped.
@@ -126,7 +142,7 @@ impl ViewerQueue {
                 return Pushed::Skipped;
             }
         }
-        let len = frame.frame().len();
+        let len = cost(&frame);
         let mut dropped = 0;
         if !waited && !state.items.is_empty() && state.bytes + len > self.limits.high_water_mark {
             match self.limits.policy {
@@ -135,7 +151,7 @@ impl ViewerQueue {
                     while !state.items.is_empty() && state.bytes + len > self.limits.high_water_mark
                     {
                         if let Some(old) = state.items.pop_front() {
-                            state.bytes -= old.frame().len();
+                            state.bytes -= cost(&old);
                             dropped += 1;
                         }
                     }
@@ -201,7 +217,7 @@ impl ViewerQueue {
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Pop> {
         let mut state = self.lock();
         if let Some(frame) = state.items.pop_front() {
-            state.bytes -= frame.frame().len();
+            state.bytes -= cost(&frame);
             state.popped += 1;
             let waker = state.producer.take();
             drop(state);
@@ -249,7 +265,7 @@ impl ViewerQueue {
         wake(waker);
     }
 
-    /// Frames taken, frames dropped or skipped, and payload bytes queued, under one lock.
+    /// Frames taken, frames dropped or skipped, and bytes queued (as charged), under one lock.
     pub(crate) fn counts(&self) -> (u64, u64, usize) {
         let state = self.lock();
         (state.popped, state.dropped, state.bytes)

@@ -1,6 +1,7 @@
 //! [`Connection`]: one open stream, counted in when it opens and reported
 //! exactly once when it is dropped.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use crate::lifecycle::callbacks::Callbacks;
@@ -59,18 +60,25 @@ impl Drop for Connection {
         }
         self.stats.duration = self.info.connected_at().elapsed();
         let active = self.stats_cell.release();
-        if let Some(cb) = &self.callbacks.on_disconnect {
-            (cb.0)(&DisconnectEvent {
-                info: &self.info,
-                reason,
-                stats: &self.stats,
-                error: self.outcome.error(),
-                active,
-            });
-        }
+        let (callbacks, info, stats, outcome) =
+            (&self.callbacks, &self.info, &self.stats, &self.outcome);
+        // A panic unwinding out of a destructor aborts the process when it
+        // runs during another unwind (a panicking `on_connect`, say): the
+        // callbacks' panics stop here. The panic hook has reported them.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            if let Some(cb) = &callbacks.on_disconnect {
+                (cb.0)(&DisconnectEvent {
+                    info,
+                    reason,
+                    stats,
+                    error: outcome.error(),
+                    active,
+                });
+            }
+        }));
         if active == 0 {
-            if let Some(cb) = &self.callbacks.on_idle {
-                (cb.0)();
+            if let Some(cb) = &callbacks.on_idle {
+                let _ = catch_unwind(AssertUnwindSafe(|| (cb.0)()));
             }
         }
     }

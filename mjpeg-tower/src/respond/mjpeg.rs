@@ -39,6 +39,10 @@ pub struct Mjpeg {
 impl Mjpeg {
     /// Streams the frames of `stream`; the response ends with the close
     /// delimiter when the stream ends.
+    ///
+    /// Empty frames are skipped (an empty part shows as a broken image in
+    /// Chromium). If the stream panics, the response ends with the close
+    /// delimiter and [`DisconnectReason::ProducerError`](crate::DisconnectReason::ProducerError).
     pub fn new<S>(stream: S) -> Self
     where
         S: Stream + Send + 'static,

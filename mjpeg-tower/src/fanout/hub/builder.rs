@@ -29,8 +29,12 @@ impl FrameHubBuilder {
         }
     }
 
-    /// Skips a published frame whose bytes equal the previous one (default off),
-    /// like uStreamer's drop-same-frames: a static scene costs no bandwidth.
+    /// Skips a published frame equal to the previous one (default off), like
+    /// uStreamer's drop-same-frames: a static scene costs no bandwidth.
+    ///
+    /// Equal means the same payload, content type and part headers: the same
+    /// bytes with a new timestamp header, or as another content type, are
+    /// published.
     /// Pair it with [`MjpegLayer::heartbeat`](crate::MjpegLayer::heartbeat) so
     /// viewers still get a frame now and then.
     pub fn skip_duplicates(mut self, enabled: bool) -> Self {

@@ -93,18 +93,21 @@ impl FrameHub {
     ///
     /// Never blocks and never waits for a viewer: each viewer's queue applies
     /// its layer's overflow policy on the spot. Returns `false` when the frame
-    /// was not taken: the hub is stopped, or it is a skipped duplicate.
+    /// was not taken: the hub is stopped, it is a skipped duplicate, or it is
+    /// empty.
+    ///
+    /// # Note
+    /// An empty frame is never published: on the wire it would be an empty
+    /// part, which decoders skip and Chromium shows as a broken image. The
+    /// latest frame stays what it was.
     pub fn publish(&self, frame: impl Into<Frame>) -> bool {
         let frame = frame.into();
-        if self.is_stopped() {
+        if frame.is_empty() || self.is_stopped() {
             return false;
         }
         if self.inner.skip_duplicates {
             let latest = self.inner.latest.borrow();
-            if latest
-                .as_ref()
-                .is_some_and(|l| l.frame().data() == frame.data())
-            {
+            if latest.as_ref().is_some_and(|l| l.frame() == &frame) {
                 self.inner.duplicates.fetch_add(1, Relaxed);
                 return false;
             }

@@ -23,8 +23,9 @@ pub struct HubStats {
     pub min_delivered: u64,
     /// The most frames any current viewer has dropped.
     pub max_dropped: u64,
-    /// The most payload bytes queued in the layer for any current viewer:
-    /// bounded by the layer's high-water mark plus one frame.
+    /// The most bytes queued in the layer for any current viewer, each frame
+    /// charged its payload plus a fixed overhead of under 1 KiB: bounded by
+    /// the layer's high-water mark plus one frame.
     pub max_queued_bytes: usize,
     /// Whether [`FrameHub::stop`] was called.
     pub stopped: bool,

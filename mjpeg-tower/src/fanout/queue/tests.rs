@@ -4,6 +4,11 @@ use std::time::Duration;
 use super::*;
 use crate::wire::frame::Frame;
 
+/// What one 100-byte test frame is charged.
+const C: usize = 100 + FRAME_OVERHEAD;
+/// A mark that two 100-byte frames fit under and three do not.
+const MARK: usize = 2 * C + 50;
+
 fn queue(policy: OverflowPolicy, hwm: usize) -> ViewerQueue {
     let limits = QueueLimits {
         high_water_mark: hwm,
@@ -28,10 +33,10 @@ fn pop(q: &ViewerQueue) -> Option<u8> {
 
 #[test]
 fn keep_latest_drops_oldest_and_stays_bounded() {
-    let q = queue(OverflowPolicy::KeepLatest, 250);
+    let q = queue(OverflowPolicy::KeepLatest, MARK);
     for tag in 0..10 {
         q.push(frame(tag, 100));
-        assert!(q.counts().2 <= 250 + 100);
+        assert!(q.counts().2 <= MARK + C);
     }
     assert_eq!(q.dropped(), 8);
     assert_eq!((pop(&q), pop(&q), pop(&q)), (Some(8), Some(9), None));
@@ -39,7 +44,7 @@ fn keep_latest_drops_oldest_and_stays_bounded() {
 
 #[test]
 fn drop_newest_keeps_the_oldest() {
-    let q = queue(OverflowPolicy::DropNewest, 250);
+    let q = queue(OverflowPolicy::DropNewest, MARK);
     let results: Vec<_> = (0..4).map(|tag| q.push(frame(tag, 100))).collect();
     assert_eq!(results[..2], [Pushed::Queued, Pushed::Queued]);
     assert_eq!(results[2..], [Pushed::Skipped, Pushed::Skipped]);
@@ -56,7 +61,7 @@ fn a_frame_larger_than_the_mark_still_goes_through_when_the_queue_is_empty() {
 
 #[test]
 fn disconnect_frees_the_queue_and_ends_with_overflow() {
-    let q = queue(OverflowPolicy::Disconnect, 250);
+    let q = queue(OverflowPolicy::Disconnect, MARK);
     q.push(frame(0, 100));
     q.push(frame(1, 100));
     assert_eq!(q.push(frame(2, 100)), Pushed::Overflow);
@@ -76,7 +81,7 @@ fn disconnect_frees_the_queue_and_ends_with_overflow() {
 
 #[test]
 fn wait_is_ready_only_below_the_mark() {
-    let q = queue(OverflowPolicy::Wait, 250);
+    let q = queue(OverflowPolicy::Wait, MARK);
     let mut cx = Context::from_waker(Waker::noop());
     assert_eq!(q.poll_ready(&mut cx), Poll::Ready(true));
     q.push_waited(frame(0, 100));
@@ -137,4 +142,25 @@ async fn fps_limit_skips_frames_above_the_rate() {
     // 50 frames over one second at 50 fps, limited to 10 fps.
     assert_eq!(accepted, 10);
     assert_eq!(q.dropped(), 40);
+}
+
+#[test]
+fn tiny_and_empty_frames_are_charged_their_overhead_so_memory_stays_bounded() {
+    for policy in [OverflowPolicy::KeepLatest, OverflowPolicy::DropNewest] {
+        let hwm = 512 * 1024;
+        let q = queue(policy, hwm);
+        for n in 0..200_000u32 {
+            q.push(Arc::new(SharedFrame::new(Frame::new(vec![n as u8]))));
+        }
+        let (_, dropped, queued) = q.counts();
+        assert!(
+            queued <= hwm + FRAME_OVERHEAD + 1,
+            "{policy:?}: {queued} bytes queued"
+        );
+        let held = 200_000 - dropped;
+        assert!(
+            held <= (hwm / FRAME_OVERHEAD + 1) as u64,
+            "{policy:?}: {held} frames held"
+        );
+    }
 }
