@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use mjpeg_tower::{Frame, FrameHub, MjpegLayer};
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 
@@ -53,7 +53,7 @@ async fn run(viewers: usize, frames: usize, size: usize) -> i32 {
     let svc = ServiceBuilder::new()
         .layer(layer.clone())
         .service(service_fn(move |_: Request<()>| {
-            let res = h.subscribe().into_http_response().map(Full::new);
+            let res = h.subscribe().into_http_response();
             async move { Ok::<Response<_>, Infallible>(res) }
         }));
     for _ in 0..viewers {

@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::routing::get;
-use bytes::Bytes;
 use futures_util::stream;
 use http::{Request, Response};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use mjpeg_tower::server::Server;
 use mjpeg_tower::{BoxError, Frame, FrameHub, Mjpeg, MjpegLayer};
@@ -182,7 +180,7 @@ pub async fn start(
             let svc = ServiceBuilder::new().layer(layer).service(service_fn(
                 move |req: Request<Incoming>| {
                     let res = match req.uri().path() {
-                        "/" => Response::new(Bytes::from_static(PLAIN.as_bytes())),
+                        "/" => Response::new(PLAIN.into()),
                         "/finite" => Mjpeg::new(stream::iter(finite_frames())).into_http_response(),
                         "/burst" => Mjpeg::new(stream::iter(burst_frames())).into_http_response(),
                         "/error" => error_stream().into_http_response(),
@@ -190,12 +188,12 @@ pub async fn start(
                         "/live" => h.subscribe().into_http_response(),
                         "/snapshot" => h.snapshot().into_http_response(),
                         _ => {
-                            let mut res = Response::new(Bytes::from_static(b"not found"));
+                            let mut res = Response::new("not found".into());
                             *res.status_mut() = http::StatusCode::NOT_FOUND;
                             res
                         }
                     };
-                    async move { Ok::<_, Infallible>(res.map(Full::new)) }
+                    async move { Ok::<_, Infallible>(res) }
                 },
             ));
             tokio::spawn(server.serve(listener, svc))

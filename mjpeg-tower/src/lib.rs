@@ -8,7 +8,7 @@
 //! use std::convert::Infallible;
 //! use bytes::Bytes;
 //! use http::{Request, Response};
-//! use http_body_util::{BodyExt, Full};
+//! use http_body_util::BodyExt;
 //! use mjpeg_tower::{Frame, Mjpeg, MjpegLayer};
 //! use tower::{ServiceBuilder, ServiceExt, service_fn};
 //!
@@ -19,7 +19,7 @@
 //!     .layer(MjpegLayer::new().boundary("frame").unwrap())
 //!     .service(service_fn(move |_req: Request<()>| {
 //!         let res = Mjpeg::new(frames.take().unwrap()).into_http_response();
-//!         async move { Ok::<_, Infallible>(res.map(Full::new)) }
+//!         async move { Ok::<_, Infallible>(res) }
 //!     }));
 //!
 //! let res = svc.oneshot(Request::new(())).await.unwrap();
@@ -72,9 +72,20 @@
 //! enabled (`#[tokio::main]` has it).
 //!
 //! # Without the layer
-//! A responder returned from a route the layer does not wrap answers
-//! `500 Internal Server Error` with a body saying the layer is missing, never
-//! an empty `200`. [`FrameHub::snapshot`] still answers with the latest frame.
+//! Like axum's `Sse`, a responder works by itself: returned from a route the
+//! layer does not wrap, it streams with the default configuration. The
+//! layer adds what needs configuration or shared state:
+//!
+//! | | without the layer | with [`MjpegLayer`] |
+//! |---|---|---|
+//! | boundary, framing, headers, heartbeat, fps, high-water mark and policy | the defaults | as configured |
+//! | `max_clients`, `Retry-After` | no limit | `503` past the limit |
+//! | `on_connect` / `on_disconnect` / `on_idle`, [`Stats`] | none | yes |
+//! | a snapshot before the first frame | `503` at once | waits up to the hub's snapshot timeout |
+//! | `HEAD` | headers only (the framework does not poll the body) | headers only, and `503` when full |
+//!
+//! A plain tower service can answer its other routes with the same body
+//! type: [`ResponderBody`] converts from `Bytes` and `&'static str`.
 //!
 //! # Architecture
 //! The code reads in the order a frame flows, from `publish` to the socket.
@@ -124,7 +135,6 @@ pub use self::fanout::hub::{FrameHub, FrameHubBuilder, HubStats};
 pub use self::fanout::policy::OverflowPolicy;
 pub use self::layer::body::MjpegBody;
 pub use self::layer::builder::MjpegLayer;
-pub use self::layer::config::DEFAULT_HIGH_WATER_MARK;
 pub use self::layer::future::ResponseFuture;
 pub use self::layer::service::MjpegService;
 pub use self::lifecycle::events::{
@@ -133,6 +143,8 @@ pub use self::lifecycle::events::{
 pub use self::lifecycle::info::{ConnectionInfo, RemoteAddr, StallFlag};
 pub use self::lifecycle::outcome::{BoxError, OverflowError};
 pub use self::lifecycle::stats::{Stats, Status};
+pub use self::respond::body::ResponderBody;
+pub use self::respond::config::DEFAULT_HIGH_WATER_MARK;
 pub use self::respond::hub::{Snapshot, Subscribe};
 pub use self::respond::mjpeg::Mjpeg;
 pub use self::wire::boundary::{Boundary, BoundaryError};

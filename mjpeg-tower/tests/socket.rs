@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 use http::Request;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use mjpeg_tower::decode::{Decoder, Part};
 use mjpeg_tower::server::Server;
@@ -225,7 +224,7 @@ async fn aborting_the_server_closes_its_open_streams() {
     let h = hub.clone();
     let svc = ServiceBuilder::new().layer(layer(&rec)).service(service_fn(
         move |_req: Request<Incoming>| {
-            let res = h.subscribe().into_http_response().map(Full::new);
+            let res = h.subscribe().into_http_response();
             async move { Ok::<_, Infallible>(res) }
         },
     ));

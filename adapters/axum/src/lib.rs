@@ -36,15 +36,31 @@
 //! ```
 //!
 //! # Slow clients
-//! [`serve`] gives every connection a [`DEFAULT_SEND_BUFFER`] kernel send
-//! buffer and a [`DEFAULT_WRITE_STALL_TIMEOUT`]: a client that reads nothing
-//! for that long is disconnected and reported with
-//! [`DisconnectReason::Overflow`]. Use [`Server`] to change either.
+//! Keep `axum::serve` and give it [`listener`]: every accepted socket gets a
+//! [`DEFAULT_SEND_BUFFER`] kernel send buffer and a
+//! [`DEFAULT_WRITE_STALL_TIMEOUT`], so a client that reads nothing for that
+//! long is disconnected. `ConnectInfo<SocketAddr>` and graceful shutdown
+//! work as usual:
 //!
-//! With plain `axum::serve` instead, the layer's high-water mark still bounds
-//! what the layer holds per viewer, but a client that stops reading keeps its
-//! connection (and the kernel and hyper buffers, up to about 4.4 MB on Linux
-//! loopback) until the TCP stack gives up, and the
+//! ```no_run
+//! # async fn run(app: axum::Router) -> std::io::Result<()> {
+//! use std::net::SocketAddr;
+//! let listener = mjpeg_axum::listener("0.0.0.0:8080".parse().unwrap()).await?;
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+//!     .with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; })
+//!     .await
+//! # }
+//! ```
+//!
+//! [`serve`] does the same with its own loop and also reports such clients
+//! as [`DisconnectReason::Overflow`] (through `axum::serve` they are reported
+//! as `ClientClosed`). Use [`Server`] with [`listener_with`] or
+//! [`Server::serve`] to change the buffer or the timeout.
+//!
+//! With a plain `TcpListener` instead, the layer's high-water mark still
+//! bounds what the layer holds per viewer, but a client that stops reading
+//! keeps its connection (and the kernel and hyper buffers, up to about
+//! 4.4 MB on Linux loopback) until the TCP stack gives up, and the
 //! [`OverflowPolicy::Disconnect`] policy cannot close it.
 //!
 //! # Compression
@@ -68,18 +84,19 @@
 //! that imports both `IntoResponse` and `Reply` must call
 //! `IntoResponse::into_response(r)` rather than `r.into_response()`.
 
+mod listener;
+
 use std::io;
 use std::net::SocketAddr;
 
 use axum::Router;
 use tokio::net::TcpListener;
 
-pub use mjpeg_tower::server::{DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server};
-pub use mjpeg_tower::{
-    Boundary, BoundaryError, ConnectEvent, ConnectionInfo, ConnectionStats, DisconnectEvent,
-    DisconnectReason, Frame, FrameHub, FrameHubBuilder, Framing, HubStats, Mjpeg, MjpegLayer,
-    OverflowPolicy, Snapshot, Stats, Status, Subscribe,
-};
+pub use self::listener::{Listener, MjpegListener, listener, listener_with};
+pub use mjpeg_tower::server::{DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server, StallIo};
+/// Everything of `mjpeg-tower` a handler, a layer setup or a test needs:
+/// one crate is enough.
+pub use mjpeg_tower::*;
 
 /// Binds `addr` with the [`Server`] defaults (a small send buffer set before `listen`).
 ///

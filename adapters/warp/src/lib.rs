@@ -33,6 +33,18 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Why not `warp::serve`
+//! The responders work with `warp::serve` too (they stream with the default
+//! configuration), but warp 0.4's own server cannot give the layer or the
+//! protection: `warp::serve` takes filters, not tower services, so
+//! [`MjpegLayer`] cannot wrap what it serves; and its `Server::incoming`
+//! accepts only its own `Accept` trait, which lives in a private module and
+//! is implemented for tokio's `TcpListener` and `UnixListener` only, so no
+//! IO wrapper with a write-stall timeout can be put between it and the
+//! socket. A listener from [`bind`] passed to `warp::serve(..).incoming(..)`
+//! does keep the small send buffer (accepted sockets inherit it). [`serve`]
+//! has both, over hyper-util.
+//!
 //! # Note
 //! With both the `axum` and `warp` features of `mjpeg-tower` on, the
 //! responders also implement axum's `IntoResponse`; code that imports both
@@ -49,13 +61,10 @@ use tokio::net::TcpListener;
 use tower_layer::Layer;
 use tower_service::Service;
 
-pub use mjpeg_tower::BoxError;
-pub use mjpeg_tower::server::{DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server};
-pub use mjpeg_tower::{
-    Boundary, BoundaryError, ConnectEvent, ConnectionInfo, ConnectionStats, DisconnectEvent,
-    DisconnectReason, Frame, FrameHub, FrameHubBuilder, Framing, HubStats, Mjpeg, MjpegLayer,
-    OverflowPolicy, Snapshot, Stats, Status, Subscribe,
-};
+pub use mjpeg_tower::server::{DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server, StallIo};
+/// Everything of `mjpeg-tower` a handler, a layer setup or a test needs:
+/// one crate is enough.
+pub use mjpeg_tower::*;
 
 /// Binds `addr` with the [`Server`] defaults (a small send buffer set before `listen`).
 ///

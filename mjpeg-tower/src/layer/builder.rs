@@ -8,11 +8,11 @@ use http::header::{self, HeaderName};
 use tower_layer::Layer;
 
 use crate::fanout::policy::OverflowPolicy;
-use crate::layer::config::Config;
 use crate::layer::service::MjpegService;
 use crate::lifecycle::callbacks::{Callback, ConnectFn, DisconnectFn, IdleFn};
 use crate::lifecycle::events::{ConnectEvent, DisconnectEvent};
 use crate::lifecycle::stats::{Stats, StatsCell};
+use crate::respond::config::Config;
 use crate::wire::boundary::{Boundary, BoundaryError};
 use crate::wire::framing::Framing;
 

@@ -10,8 +10,9 @@ use pin_project_lite::pin_project;
 
 use crate::layer::body::MjpegBody;
 use crate::layer::builder::MjpegLayer;
-use crate::layer::dispatch::{Respond, dispatch};
 use crate::lifecycle::info::RequestInfo;
+use crate::respond::body::ResponderBody;
+use crate::respond::dispatch::{Respond, dispatch};
 use crate::respond::source::Slot;
 
 type Pending = Pin<Box<dyn Future<Output = Response<Bytes>> + Send>>;
@@ -70,19 +71,19 @@ where
             match this.state.as_mut().project() {
                 StateProj::Inner { future, req, layer } => {
                     let mut res = ready!(future.poll(cx))?;
-                    let source = res
+                    let taken = res
                         .extensions_mut()
                         .remove::<Slot>()
                         .and_then(|slot| slot.take());
-                    let Some(source) = source else {
+                    let Some(taken) = taken else {
                         return Poll::Ready(Ok(res.map(MjpegBody::inner)));
                     };
                     let req = req.take().expect("future polled after completion");
                     let (parts, _fallback_body) = res.into_parts();
-                    match dispatch(layer, req, parts, source) {
+                    match dispatch(&layer.config, &layer.stats, req, parts, taken) {
                         Respond::Now(res) => {
                             this.state.set(State::Done);
-                            return Poll::Ready(Ok(res));
+                            return Poll::Ready(Ok(res.map(MjpegBody::responder)));
                         }
                         Respond::Later(future) => this.state.set(State::Waiting { future }),
                     }
@@ -90,7 +91,8 @@ where
                 StateProj::Waiting { future } => {
                     let res = ready!(future.as_mut().poll(cx));
                     this.state.set(State::Done);
-                    return Poll::Ready(Ok(res.map(MjpegBody::full)));
+                    let res = res.map(|data| MjpegBody::responder(ResponderBody::full(data)));
+                    return Poll::Ready(Ok(res));
                 }
                 StateProj::Done => panic!("future polled after completion"),
             }

@@ -4,15 +4,15 @@
 
 use std::convert::Infallible;
 
-use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use tower::{Layer, ServiceExt, service_fn};
 
 use crate::decode::{Decoder, Part};
 use crate::fanout::hub::FrameHub;
 use crate::layer::body::MjpegBody;
 use crate::layer::builder::MjpegLayer;
+use crate::respond::body::ResponderBody;
 use crate::wire::frame::Frame;
 use crate::wire::framing::Framing;
 
@@ -45,17 +45,17 @@ fn eight_layers() -> Vec<(MjpegLayer, &'static str, Option<&'static str>)> {
     layers
 }
 
-async fn open(layer: &MjpegLayer, hub: &FrameHub) -> MjpegBody<Full<Bytes>> {
+async fn open(layer: &MjpegLayer, hub: &FrameHub) -> MjpegBody<ResponderBody> {
     let hub = hub.clone();
     let svc = layer.layer(service_fn(move |_req: Request<()>| {
-        let res = hub.subscribe().into_http_response().map(Full::new);
+        let res = hub.subscribe().into_http_response();
         async move { Ok::<_, Infallible>(res) }
     }));
     svc.oneshot(Request::new(())).await.unwrap().into_body()
 }
 
 /// Reads chunks until the decoder has one more part.
-async fn next_part(body: &mut MjpegBody<Full<Bytes>>, decoder: &mut Decoder) -> Part {
+async fn next_part(body: &mut MjpegBody<ResponderBody>, decoder: &mut Decoder) -> Part {
     loop {
         if let Some(part) = decoder.next_part().unwrap() {
             return part;

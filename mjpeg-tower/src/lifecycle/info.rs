@@ -65,6 +65,16 @@ pub(crate) struct RequestInfo {
 }
 
 impl RequestInfo {
+    /// A responder opened without a layer: no request was seen.
+    pub(crate) fn standalone() -> Self {
+        Self {
+            method: Method::GET,
+            uri: Uri::from_static("/"),
+            remote_addr: None,
+            stall: None,
+        }
+    }
+
     pub(crate) fn from_request<B>(req: &http::Request<B>) -> Self {
         Self {
             method: req.method().clone(),

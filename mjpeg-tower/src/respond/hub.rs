@@ -3,13 +3,14 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 
 use crate::fanout::hub::FrameHub;
+use crate::respond::body::ResponderBody;
 use crate::respond::headers::default_response_headers;
+use crate::respond::mjpeg::streaming_response;
 use crate::respond::reply::{self, HUB_STOPPED, SnapshotHeaders, plain};
-use crate::respond::source::{MISSING_LAYER, SnapshotRequest, Source, slotted_response};
+use crate::respond::source::{Source, slotted};
 use crate::wire::encoder::default_part_content_type;
 
 impl FrameHub {
@@ -34,8 +35,9 @@ impl FrameHub {
 
 /// A responder streaming a [`FrameHub`] to one viewer; from [`FrameHub::subscribe`].
 ///
-/// # Note
-/// Without [`MjpegLayer`](crate::MjpegLayer) the response is a `500` whose body says the layer is missing.
+/// Behind [`MjpegLayer`](crate::MjpegLayer) it streams with the layer's
+/// configuration; without it, with the defaults (see the crate docs for what
+/// only the layer adds).
 #[derive(Debug)]
 #[must_use = "a responder does nothing unless returned from a handler"]
 pub struct Subscribe {
@@ -43,20 +45,23 @@ pub struct Subscribe {
 }
 
 impl Subscribe {
-    /// The response before [`MjpegLayer`](crate::MjpegLayer) turns it into a stream.
-    pub fn into_http_response(self) -> Response<Bytes> {
-        slotted_response(
-            Source::Hub(self.hub),
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Bytes::from_static(MISSING_LAYER.as_bytes()),
-        )
+    /// The response: a stream with the default configuration, which
+    /// [`MjpegLayer`](crate::MjpegLayer) replaces with its own.
+    ///
+    /// Framework integrations call this; move the body into the framework's type.
+    pub fn into_http_response(self) -> Response<ResponderBody> {
+        if self.hub.is_stopped() {
+            let res = plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED).map(ResponderBody::full);
+            return slotted(Source::Hub(self.hub), res, false);
+        }
+        streaming_response(Source::Hub(self.hub))
     }
 }
 
 /// A responder with a [`FrameHub`]'s latest frame; from [`FrameHub::snapshot`].
 ///
 /// # Note
-/// It works without [`MjpegLayer`](crate::MjpegLayer) too, but then it cannot wait for a first
+/// Without [`MjpegLayer`](crate::MjpegLayer) it cannot wait for a first
 /// frame: with none yet it answers `503` at once.
 #[derive(Debug)]
 #[must_use = "a responder does nothing unless returned from a handler"]
@@ -66,9 +71,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The complete response as it stands without a layer; the layer replaces
-    /// it with its own headers and, with no frame yet, waits for one.
-    pub fn into_http_response(self) -> Response<Bytes> {
+    /// The complete response with the default headers; the layer replaces it
+    /// with its own headers and, with no frame yet, waits for one.
+    pub fn into_http_response(self) -> Response<ResponderBody> {
         let res = if self.hub.is_stopped() {
             plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED)
         } else {
@@ -80,14 +85,7 @@ impl Snapshot {
             let latest = self.hub.latest_shared();
             reply::snapshot(&headers, latest.as_ref().map(|f| f.frame()), &Method::GET)
         };
-        let (parts, body) = res.into_parts();
-        let source = Source::Snapshot(SnapshotRequest {
-            hub: self.hub,
-            wait: self.wait,
-            placeholder: parts.headers.clone(),
-        });
-        let mut slotted = slotted_response(source, parts.status, body);
-        *slotted.headers_mut() = parts.headers;
-        slotted
+        let res = res.map(ResponderBody::full);
+        slotted(Source::Snapshot(self.hub, self.wait), res, false)
     }
 }

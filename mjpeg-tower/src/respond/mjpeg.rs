@@ -4,32 +4,53 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bytes::Bytes;
 use futures_core::Stream;
-use http::{Response, StatusCode};
+use http::{HeaderValue, Response, header};
 use pin_project_lite::pin_project;
 
 use crate::fanout::pump::FrameStream;
 use crate::lifecycle::outcome::BoxError;
-use crate::respond::source::{MISSING_LAYER, Source, slotted_response};
+use crate::respond::body::ResponderBody;
+use crate::respond::headers::default_response_headers;
+use crate::respond::source::{Source, slotted};
+use crate::wire::boundary::Boundary;
 use crate::wire::frame::Frame;
+
+/// A `200` stream response with the default configuration, opened lazily by
+/// its body unless a layer takes the source first.
+pub(crate) fn streaming_response(source: Source) -> Response<ResponderBody> {
+    let mut res = Response::new(ResponderBody::full(Default::default()));
+    let headers = res.headers_mut();
+    *headers = default_response_headers();
+    let content_type = format!(
+        "multipart/x-mixed-replace; boundary={}",
+        Boundary::default()
+    );
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    slotted(source, res, true)
+}
 
 /// A responder that streams frames to one viewer, from the start of its stream.
 ///
-/// Return it from a handler; [`MjpegLayer`](crate::MjpegLayer) turns it into a
-/// `multipart/x-mixed-replace` response.
-///
-/// # Note
-/// Without the layer the response is a `500 Internal Server Error` whose body
-/// says the layer is missing: never an empty `200`.
+/// Return it from a handler: it streams a `multipart/x-mixed-replace`
+/// response with the default configuration, or, behind
+/// [`MjpegLayer`](crate::MjpegLayer), with the layer's.
 ///
 /// ```
+/// use http_body_util::BodyExt;
 /// use mjpeg_tower::{Frame, Mjpeg};
 /// use futures_util::stream;
 ///
-/// let frames = stream::iter([Frame::jpeg(vec![0xFF, 0xD8, 0xFF, 0xD9])]);
-/// let res = Mjpeg::new(frames).into_http_response();
-/// assert_eq!(res.status(), 500); // no MjpegLayer here to turn it into a stream
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let frames = stream::iter([Frame::jpeg(&b"\xFF\xD8 one \xFF\xD9"[..])]);
+/// let res = Mjpeg::new(frames).into_http_response(); // no layer here
+/// assert_eq!(res.status(), 200);
+/// assert!(res.headers()["content-type"].to_str().unwrap().starts_with("multipart/x-mixed-replace"));
+/// let body = res.into_body().collect().await.unwrap().to_bytes();
+/// assert!(body.ends_with(b"\xFF\xD8 one \xFF\xD9\r\n--mjpeg-tower-boundary-2f9c4e7a1d--\r\n"));
+/// # }
 /// ```
 #[must_use = "a responder does nothing unless returned from a handler"]
 pub struct Mjpeg {
@@ -66,15 +87,12 @@ impl Mjpeg {
         }
     }
 
-    /// The response before [`MjpegLayer`](crate::MjpegLayer) turns it into a stream.
+    /// The response: a stream with the default configuration, which
+    /// [`MjpegLayer`](crate::MjpegLayer) replaces with its own.
     ///
-    /// Framework integrations call this; map the body into the framework's type.
-    pub fn into_http_response(self) -> Response<Bytes> {
-        slotted_response(
-            Source::Stream(self.stream),
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Bytes::from_static(MISSING_LAYER.as_bytes()),
-        )
+    /// Framework integrations call this; move the body into the framework's type.
+    pub fn into_http_response(self) -> Response<ResponderBody> {
+        streaming_response(Source::Stream(self.stream))
     }
 }
 

@@ -5,11 +5,11 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use http::{HeaderMap, Response};
 
 use crate::fanout::hub::FrameHub;
 use crate::fanout::pump::FrameStream;
+use crate::respond::body::ResponderBody;
 
 /// What a responder asks the layer to serve.
 pub(crate) enum Source {
@@ -17,8 +17,8 @@ pub(crate) enum Source {
     Stream(FrameStream),
     /// A live view of a hub.
     Hub(FrameHub),
-    /// One frame of a hub.
-    Snapshot(SnapshotRequest),
+    /// One frame of a hub, waiting up to the duration for a first one.
+    Snapshot(FrameHub, Duration),
 }
 
 impl fmt::Debug for Source {
@@ -26,57 +26,55 @@ impl fmt::Debug for Source {
         match self {
             Self::Stream(_) => f.write_str("Stream(..)"),
             Self::Hub(hub) => f.debug_tuple("Hub").field(hub).finish(),
-            Self::Snapshot(request) => f.debug_tuple("Snapshot").field(request).finish(),
+            Self::Snapshot(hub, wait) => f.debug_tuple("Snapshot").field(hub).field(wait).finish(),
         }
     }
+}
+
+/// What the layer takes from a responder's response.
+#[derive(Debug)]
+pub(crate) struct Taken {
+    pub(crate) source: Source,
+    /// The headers the responder's own answer carried. A responder answers
+    /// even without a layer, so its response is complete, with the default
+    /// headers, before the layer sees it; the layer answers from its own
+    /// configuration instead and keeps only the headers a handler added on
+    /// top (`(headers, hub.subscribe())` in axum, say): those not in here.
+    pub(crate) placeholder: HeaderMap,
 }
 
 /// The response extension that carries a [`Source`] to the layer.
 ///
 /// http 1 extensions must be `Clone + Send + Sync` while a stream is neither
-/// `Clone` nor `Sync`: it travels in a take-once slot.
+/// `Clone` nor `Sync`: it travels in a take-once slot, shared with the
+/// response's own body, which takes it instead when no layer did.
 #[derive(Clone, Debug)]
-pub(crate) struct Slot(Arc<Mutex<Option<Source>>>);
+pub(crate) struct Slot(Arc<Mutex<Option<Taken>>>);
 
 impl Slot {
-    pub(crate) fn take(&self) -> Option<Source> {
+    /// The source and the placeholder headers, once.
+    pub(crate) fn take(&self) -> Option<Taken> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }
 
-/// Message of the response a responder gives when no [`MjpegLayer`](crate::MjpegLayer) turns it into a stream.
-pub(crate) const MISSING_LAYER: &str = "mjpeg-tower: this route returns an MJPEG stream, but MjpegLayer \
-     is not applied to it; add `.layer(MjpegLayer::new())` to the router\n";
-
-/// The response a responder gives before the layer sees it: the slot, and a
-/// `500` that explains itself if no layer is there to take the slot.
-pub(crate) fn slotted_response(
+/// Puts `source` in a slot shared by the response's extensions and, when
+/// `lazy`, its body (which opens the source itself if no layer takes it).
+pub(crate) fn slotted(
     source: Source,
-    status: StatusCode,
-    message: Bytes,
-) -> Response<Bytes> {
-    let mut res = Response::new(message);
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    res.extensions_mut()
-        .insert(Slot(Arc::new(Mutex::new(Some(source)))));
-    res
-}
-
-/// A snapshot responder's request, as the layer receives it.
-///
-/// A snapshot answers even without a layer, so its response is complete
-/// before the layer sees it: built from the default headers. The layer
-/// rebuilds it from its own configuration instead, keeping only the headers a
-/// handler added on top; `placeholder` is what to subtract to find those.
-#[derive(Debug)]
-pub(crate) struct SnapshotRequest {
-    pub(crate) hub: FrameHub,
-    /// How long to wait for a first frame.
-    pub(crate) wait: Duration,
-    /// The headers of the response built without a layer.
-    pub(crate) placeholder: HeaderMap,
+    res: Response<ResponderBody>,
+    lazy: bool,
+) -> Response<ResponderBody> {
+    let (mut parts, body) = res.into_parts();
+    let slot = Slot(Arc::new(Mutex::new(Some(Taken {
+        source,
+        placeholder: parts.headers.clone(),
+    }))));
+    parts.extensions.insert(slot.clone());
+    let body = if lazy {
+        ResponderBody::lazy(slot)
+    } else {
+        body
+    };
+    Response::from_parts(parts, body)
 }

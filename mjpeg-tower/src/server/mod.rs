@@ -36,7 +36,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 use tower_service::Service;
 
@@ -122,6 +122,41 @@ impl Server {
         socket.listen(1024)
     }
 
+    /// Accepts the next connection from `listener`, protected as
+    /// [`protect`](Self::protect) says: for servers of your own, such as the
+    /// `axum::serve` listener of `mjpeg-axum`.
+    ///
+    /// Running out of file descriptors or a connection aborted before it was
+    /// accepted is waited out (50 ms) rather than returned.
+    ///
+    /// # Errors
+    /// Any other accept error.
+    pub async fn accept(
+        &self,
+        listener: &TcpListener,
+    ) -> io::Result<(StallIo<TcpStream>, SocketAddr)> {
+        loop {
+            match listener.accept().await {
+                Ok((stream, addr)) => return Ok((self.protect(stream), addr)),
+                Err(err) if is_transient(&err) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Applies this server's protection to an accepted socket: `TCP_NODELAY`,
+    /// the send buffer, and a [`StallIo`] with the write-stall timeout and a
+    /// fresh [`StallFlag`] ([`StallIo::flag`]).
+    pub fn protect(&self, stream: TcpStream) -> StallIo<TcpStream> {
+        let _ = stream.set_nodelay(true);
+        if let Some(bytes) = self.send_buffer {
+            let _ = socket2::SockRef::from(&stream).set_send_buffer_size(bytes as usize);
+        }
+        StallIo::new(stream, self.stall_timeout, StallFlag::new())
+    }
+
     /// Serves `service` on `listener` until this future is dropped, which
     /// closes the listener and every connection it accepted.
     ///
@@ -180,12 +215,9 @@ impl Server {
                 }
                 Some(Err(err)) => return Err(err),
             };
-            let _ = stream.set_nodelay(true);
-            if let Some(bytes) = self.send_buffer {
-                let _ = socket2::SockRef::from(&stream).set_send_buffer_size(bytes as usize);
-            }
-            let flag = StallFlag::new();
-            let io = TokioIo::new(StallIo::new(stream, self.stall_timeout, flag.clone()));
+            let io = self.protect(stream);
+            let flag = io.flag().clone();
+            let io = TokioIo::new(io);
             let service = TowerToHyperService::new(WithConnection {
                 inner: service.clone(),
                 flag,

@@ -36,6 +36,16 @@ impl<T> StallIo<T> {
             flag,
         }
     }
+
+    /// The flag set when a write stalls past the timeout.
+    pub fn flag(&self) -> &StallFlag {
+        &self.flag
+    }
+
+    /// The wrapped IO.
+    pub fn get_ref(&self) -> &T {
+        &self.io
+    }
 }
 
 /// Passes `poll` through, timing how long it stays pending.

@@ -10,10 +10,10 @@ use std::convert::Infallible;
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use mjpeg_tower::server::Server;
-use mjpeg_tower::{DisconnectReason, MjpegBody, MjpegLayer};
+use mjpeg_tower::{DisconnectReason, MjpegBody, MjpegLayer, ResponderBody};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::{Service, ServiceBuilder, service_fn};
@@ -242,15 +242,15 @@ pub fn count(haystack: &[u8], needle: &[u8]) -> usize {
         .count()
 }
 
-type Handler = Arc<dyn Fn(&Request<()>) -> Response<Bytes> + Send + Sync>;
+type Handler = Arc<dyn Fn(&Request<()>) -> Response<ResponderBody> + Send + Sync>;
 
 /// A service answering with `handler`'s response, behind `layer`.
 pub fn app(
     layer: MjpegLayer,
-    handler: impl Fn(&Request<()>) -> Response<Bytes> + Send + Sync + 'static,
+    handler: impl Fn(&Request<()>) -> Response<ResponderBody> + Send + Sync + 'static,
 ) -> impl Service<
     Request<()>,
-    Response = Response<MjpegBody<Full<Bytes>>>,
+    Response = Response<MjpegBody<ResponderBody>>,
     Error = Infallible,
     Future: Send,
 > + Clone
@@ -259,7 +259,7 @@ pub fn app(
     ServiceBuilder::new()
         .layer(layer)
         .service(service_fn(move |req: Request<()>| {
-            let res = handler(&req).map(Full::new);
+            let res = handler(&req);
             async move { Ok::<_, Infallible>(res) }
         }))
 }
@@ -286,14 +286,14 @@ where
 pub async fn serve(
     layer: MjpegLayer,
     server: Server,
-    route: impl Fn(&str) -> Response<Bytes> + Send + Sync + 'static,
+    route: impl Fn(&str) -> Response<ResponderBody> + Send + Sync + 'static,
 ) -> SocketAddr {
     let route = Arc::new(route);
     let svc =
         ServiceBuilder::new()
             .layer(layer)
             .service(service_fn(move |req: Request<Incoming>| {
-                let res = route(req.uri().path()).map(Full::new);
+                let res = route(req.uri().path());
                 async move { Ok::<_, Infallible>(res) }
             }));
     let listener = server.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::response::Parts;
@@ -13,71 +14,69 @@ use crate::fanout::hub::FrameHub;
 use crate::fanout::policy::OverflowPolicy;
 use crate::fanout::pump::{Feed, FrameStream};
 use crate::fanout::queue::ViewerQueue;
-use crate::layer::body::MjpegBody;
-use crate::layer::builder::MjpegLayer;
-use crate::layer::config::Config;
-use crate::layer::stream::StreamBody;
 use crate::lifecycle::connection::Connection;
 use crate::lifecycle::info::RequestInfo;
 use crate::lifecycle::outcome::End;
+use crate::lifecycle::stats::StatsCell;
+use crate::respond::body::ResponderBody;
+use crate::respond::config::Config;
 use crate::respond::headers::{merge_handler_headers, without};
 use crate::respond::reply::{self, HUB_STOPPED, SnapshotHeaders, TOO_MANY, plain};
-use crate::respond::source::{SnapshotRequest, Source};
+use crate::respond::source::{Source, Taken};
+use crate::respond::stream::StreamBody;
 use crate::wire::frame::Frame;
 
-/// The layer's answer: now, or once a snapshot has a frame.
-pub(crate) enum Respond<B> {
-    Now(Response<MjpegBody<B>>),
+/// The answer: now, or once a snapshot has a frame.
+pub(crate) enum Respond {
+    Now(Response<ResponderBody>),
     Later(Pin<Box<dyn Future<Output = Response<Bytes>> + Send>>),
 }
 
 /// Where a new viewer's frames come from.
-enum Producer {
+pub(crate) enum Producer {
     Stream(FrameStream),
     Hub(FrameHub),
 }
 
-/// Answers a request whose handler returned `source`; `parts` are the
-/// handler's response without its placeholder body.
-pub(crate) fn dispatch<B>(
-    layer: &MjpegLayer,
+/// Answers a request whose handler returned a responder, with `config`,
+/// counting in `stats`; `parts` are the handler's response without its body.
+pub(crate) fn dispatch(
+    config: &Arc<Config>,
+    stats: &Arc<StatsCell>,
     req: RequestInfo,
-    parts: Parts,
-    source: Source,
-) -> Respond<B> {
-    match source {
-        Source::Snapshot(request) => snapshot(&layer.config, &req.method, parts, request),
+    mut parts: Parts,
+    taken: Taken,
+) -> Respond {
+    // The responder's own headers were the defaults: the configuration
+    // replaces them. Headers a handler added stay.
+    parts.headers = without(&parts.headers, &taken.placeholder);
+    match taken.source {
+        Source::Snapshot(hub, wait) => snapshot(config, &req.method, parts, hub, wait),
         Source::Hub(hub) if hub.is_stopped() => {
             now(plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED))
         }
-        Source::Hub(hub) => stream(layer, req, parts, Producer::Hub(hub)),
-        Source::Stream(frames) => stream(layer, req, parts, Producer::Stream(frames)),
+        Source::Hub(hub) => stream(config, stats, req, parts, Producer::Hub(hub)),
+        Source::Stream(frames) => stream(config, stats, req, parts, Producer::Stream(frames)),
     }
 }
 
-fn now<B>(res: Response<Bytes>) -> Respond<B> {
-    Respond::Now(res.map(MjpegBody::full))
+fn now(res: Response<Bytes>) -> Respond {
+    Respond::Now(res.map(ResponderBody::full))
 }
 
 /// A snapshot with the layer's headers (plus the handler's own); with no
 /// frame yet, it waits for one up to the hub's snapshot timeout.
-fn snapshot<B>(
+fn snapshot(
     config: &Arc<Config>,
     method: &Method,
     parts: Parts,
-    request: SnapshotRequest,
-) -> Respond<B> {
-    let SnapshotRequest {
-        hub,
-        wait,
-        placeholder,
-    } = request;
+    hub: FrameHub,
+    wait: Duration,
+) -> Respond {
     if hub.is_stopped() {
         return now(plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED));
     }
-    // The placeholder's headers were the defaults: the layer's own
-    // configuration replaces them. Headers a handler added stay.
-    let handler_headers = without(&parts.headers, &placeholder);
+    let handler_headers = parts.headers;
     let answer = {
         let config = Arc::clone(config);
         let method = method.clone();
@@ -102,29 +101,29 @@ fn snapshot<B>(
 }
 
 /// A new viewer's stream, or why there is none.
-fn stream<B>(
-    layer: &MjpegLayer,
+fn stream(
+    config: &Arc<Config>,
+    stats: &Arc<StatsCell>,
     req: RequestInfo,
     mut parts: Parts,
     producer: Producer,
-) -> Respond<B> {
-    let config = &layer.config;
+) -> Respond {
     let handler_headers = std::mem::take(&mut parts.headers);
     parts.status = StatusCode::OK;
     parts.headers = merge_handler_headers(config.response_headers.clone(), handler_headers);
     if req.method == Method::HEAD {
         // What a GET would get, without the body: no viewer, no producer,
         // not counted as a rejection.
-        if layer.stats.is_full(config.max_clients) {
+        if stats.is_full(config.max_clients) {
             return now(too_many(config));
         }
-        return Respond::Now(Response::from_parts(parts, MjpegBody::head()));
+        return Respond::Now(Response::from_parts(parts, ResponderBody::head()));
     }
-    let Some(active) = layer.stats.try_acquire(config.max_clients) else {
+    let Some(active) = stats.try_acquire(config.max_clients) else {
         return now(too_many(config));
     };
-    let body = open_viewer(layer, req, producer, active);
-    Respond::Now(Response::from_parts(parts, MjpegBody::stream(body)))
+    let body = open_viewer(config, stats, req, producer, active);
+    Respond::Now(Response::from_parts(parts, ResponderBody::stream(body)))
 }
 
 /// `503` with `Retry-After`: `max_clients` streams are open.
@@ -137,18 +136,19 @@ fn too_many(config: &Config) -> Response<Bytes> {
     res
 }
 
-/// Counts the viewer in (running `on_connect`) and connects its queue to the producer.
-fn open_viewer(
-    layer: &MjpegLayer,
+/// Counts the viewer in (running `on_connect`) and connects its queue to the
+/// producer; `active` is the open count with it, from [`StatsCell::try_acquire`].
+pub(crate) fn open_viewer(
+    config: &Config,
+    stats: &Arc<StatsCell>,
     req: RequestInfo,
     producer: Producer,
     active: usize,
 ) -> StreamBody {
-    let config = &layer.config;
-    let queue = Arc::new(ViewerQueue::new(config.queue, Arc::clone(&layer.stats)));
+    let queue = Arc::new(ViewerQueue::new(config.queue, Arc::clone(stats)));
     let conn = Connection::open(
         Arc::clone(&config.callbacks),
-        Arc::clone(&layer.stats),
+        Arc::clone(stats),
         req,
         active,
     );

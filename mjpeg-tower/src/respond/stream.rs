@@ -13,9 +13,9 @@ use tokio::time::Instant;
 
 use crate::fanout::pump::Feed;
 use crate::fanout::queue::{Pop, ViewerQueue};
-use crate::layer::heartbeat::Heartbeat;
 use crate::lifecycle::connection::Connection;
 use crate::lifecycle::outcome::{BoxError, End, OverflowError};
+use crate::respond::heartbeat::Heartbeat;
 use crate::wire::cursor::Cursor;
 use crate::wire::encoder::{EncodedPart, PartEncoder};
 
