@@ -84,7 +84,7 @@ impl RelayOptions {
 /// The relay's layer: a heartbeat every `heartbeat`, and standard framing
 /// when frames carry their own overlay header.
 pub fn layer(heartbeat: Duration, overlay: bool) -> MjpegLayer {
-    let layer = MjpegLayer::new().heartbeat(heartbeat);
+    let layer = MjpegLayer::new().heartbeat(Some(heartbeat));
     if overlay {
         layer.framing(Framing::Standard)
     } else {

@@ -112,7 +112,7 @@
 //! | `axum` | `axum_core::response::IntoResponse` for the responders |
 //! | `warp` | `warp::Reply` for the responders |
 //! | `server` | [`server`]: serving with small send buffers and a write-stall timeout |
-//! | `decoder` | `decode`: an incremental parser of multipart streams (for clients, relays, tests) |
+//! | `decode` | `decode`: an incremental parser of multipart streams (for clients, relays, tests) |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -124,8 +124,8 @@ mod lifecycle;
 mod respond;
 mod wire;
 
-#[cfg(feature = "decoder")]
-#[cfg_attr(docsrs, doc(cfg(feature = "decoder")))]
+#[cfg(feature = "decode")]
+#[cfg_attr(docsrs, doc(cfg(feature = "decode")))]
 pub mod decode;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]

@@ -58,7 +58,7 @@ async fn panicking_connect_and_disconnect_callbacks_neither_abort_nor_leak_a_slo
     let shared = Arc::new(Mutex::new(0u32));
     let (a, b) = (Arc::clone(&shared), Arc::clone(&shared));
     let layer = MjpegLayer::new()
-        .max_clients(1)
+        .max_clients(Some(1))
         .on_connect(move |_| {
             let _guard = a.lock().unwrap();
             panic!("connect bug");

@@ -39,7 +39,7 @@ async fn head_answers_what_get_would_without_a_body_or_a_zero_length() {
     let hub = FrameHub::new();
     hub.publish(numbered(1));
     let h = hub.clone();
-    let addr = serve(layer(&rec).max_clients(1), Server::new(), move |_| {
+    let addr = serve(layer(&rec).max_clients(Some(1)), Server::new(), move |_| {
         h.subscribe().into_http_response()
     })
     .await;

@@ -205,7 +205,7 @@ async fn max_fps_skips_frames_above_the_rate_for_each_viewer() {
     let hub = FrameHub::new();
     let h = hub.clone();
     let layer = layer()
-        .max_fps(5)
+        .max_fps(Some(5))
         .overflow_policy(OverflowPolicy::KeepLatest);
     let svc = app(layer, move |_| h.subscribe().into_http_response());
     let res = svc.oneshot(Request::new(())).await.unwrap();

@@ -213,7 +213,7 @@ async fn a_producer_error_ends_with_the_close_delimiter_and_reason_producer_erro
 #[tokio::test]
 async fn max_clients_answers_503_with_retry_after_and_keeps_the_count_right() {
     let layer = MjpegLayer::new()
-        .max_clients(1)
+        .max_clients(Some(1))
         .retry_after(Duration::from_secs(7));
     let svc = app(layer.clone(), |_| {
         Mjpeg::new(stream::pending::<Frame>()).into_http_response()
@@ -284,4 +284,27 @@ async fn dropping_the_body_mid_stream_reports_client_closed_once() {
         }
     ));
     assert_eq!(rec.events().last(), Some(&Event::Idle));
+}
+
+#[tokio::test]
+async fn clones_share_counters_but_a_reconfigured_clone_counts_its_own() {
+    let base = MjpegLayer::new();
+    let limited = base.clone().max_clients(Some(5));
+    let svc = app(base.clone(), |_| {
+        Mjpeg::new(stream::pending::<Frame>()).into_http_response()
+    });
+    let _open = svc.oneshot(Request::new(())).await.unwrap();
+    assert_eq!(base.stats().active, 1, "a plain clone shares the count");
+    assert_eq!(
+        limited.stats().active,
+        0,
+        "a reconfigured clone has its own"
+    );
+    let svc = tower::Layer::layer(
+        &limited,
+        tower::service_fn(|_: Request<()>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(mjpeg_tower::ResponderBody::from("x")))
+        }),
+    );
+    assert_eq!(svc.get_layer().stats().active, 0);
 }

@@ -24,7 +24,7 @@ async fn heartbeat_re_sends_the_last_frame_when_the_source_is_idle() {
     let layer = MjpegLayer::new()
         .boundary("B")
         .unwrap()
-        .heartbeat(Duration::from_secs(2));
+        .heartbeat(Some(Duration::from_secs(2)));
     let svc = app(layer, |_| {
         Mjpeg::new(stream::iter(["still"]).chain(stream::pending())).into_http_response()
     });
@@ -80,7 +80,7 @@ async fn completed_is_reported_only_once_the_close_delimiter_is_out() {
 #[tokio::test]
 async fn a_panicking_on_connect_gives_its_client_slot_back() {
     let layer = MjpegLayer::new()
-        .max_clients(1)
+        .max_clients(Some(1))
         .on_connect(|_| panic!("callback bug"));
     let svc = app(layer.clone(), |_| {
         Mjpeg::new(stream::pending::<Frame>()).into_http_response()
@@ -96,7 +96,7 @@ async fn wait_with_max_fps_paces_the_stream_instead_of_dropping() {
         .boundary("B")
         .unwrap()
         .overflow_policy(mjpeg_tower::OverflowPolicy::Wait)
-        .max_fps(5);
+        .max_fps(Some(5));
     let svc = app(layer.clone(), |_| {
         frames(&["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]).into_http_response()
     });
@@ -163,7 +163,7 @@ async fn a_frame_mid_interval_postpones_the_heartbeat() {
     let layer = MjpegLayer::new()
         .boundary("B")
         .unwrap()
-        .heartbeat(Duration::from_secs(2));
+        .heartbeat(Some(Duration::from_secs(2)));
     let svc = app(layer, |_| {
         let late = futures_util::stream::once(async {
             tokio::time::sleep(Duration::from_millis(1500)).await;

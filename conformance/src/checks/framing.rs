@@ -99,7 +99,7 @@ pub(super) async fn producer_error_ends_cleanly(b: Backend) -> CheckResult {
 }
 
 pub(super) async fn heartbeat_resends_when_idle(b: Backend) -> CheckResult {
-    let layer = MjpegLayer::new().heartbeat(Duration::from_millis(200));
+    let layer = MjpegLayer::new().heartbeat(Some(Duration::from_millis(200)));
     let running = backend::start(b, layer, Server::new())
         .await
         .context("start")?;

@@ -49,7 +49,7 @@ pub(super) async fn disconnect_reported_once_and_count_back_to_zero(b: Backend) 
 }
 
 pub(super) async fn max_clients_gives_503(b: Backend) -> CheckResult {
-    let layer = MjpegLayer::new().max_clients(1);
+    let layer = MjpegLayer::new().max_clients(Some(1));
     let running = backend::start(b, layer.clone(), Server::new())
         .await
         .context("start")?;

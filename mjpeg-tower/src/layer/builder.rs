@@ -22,7 +22,11 @@ use crate::wire::framing::Framing;
 /// `multipart/x-mixed-replace` responses; every other response passes through
 /// unchanged.
 ///
-/// Clones share their statistics and connection count.
+/// Clones share their statistics and connection count (and so their
+/// `max_clients`), which is what a layer applied to many routes needs (axum's
+/// `Router::layer` clones it per route). Every setter returns a layer with
+/// counters of its own: `base.clone().max_clients(Some(5))` does not count the
+/// viewers of `base`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -32,8 +36,8 @@ use crate::wire::framing::Framing;
 ///     .boundary("frame")?
 ///     .high_water_mark(256 * 1024)
 ///     .overflow_policy(OverflowPolicy::KeepLatest)
-///     .max_clients(100)
-///     .heartbeat(Duration::from_secs(2))
+///     .max_clients(Some(100))
+///     .heartbeat(Some(Duration::from_secs(2)))
 ///     .on_disconnect(|event| println!("viewer {} left: {:?}", event.info.id(), event.reason));
 /// # Ok::<(), mjpeg_tower::BoundaryError>(())
 /// ```
@@ -59,10 +63,14 @@ impl MjpegLayer {
         }
     }
 
+    /// A layer configured like this one but for `change`, with counters of
+    /// its own: a differently configured layer is a different layer, even
+    /// when it started as a clone.
     fn with(mut self, change: impl FnOnce(&mut Config)) -> Self {
         let config = Arc::make_mut(&mut self.config);
         change(config);
         config.rebuild();
+        self.stats = Arc::new(StatsCell::new());
         self
     }
 
@@ -123,12 +131,13 @@ impl MjpegLayer {
         self.with(|c| c.framing = framing)
     }
 
-    /// Re-sends the last frame when no new one came for `every` (default: off).
+    /// Re-sends the last frame when no new one came for `every` (default
+    /// `None`: off; a zero duration is off too).
     ///
     /// Browsers then keep showing the last frame of an idle source, and a dead
     /// connection is found at the next write.
-    pub fn heartbeat(self, every: Duration) -> Self {
-        self.with(|c| c.heartbeat = (!every.is_zero()).then_some(every))
+    pub fn heartbeat(self, every: Option<Duration>) -> Self {
+        self.with(|c| c.heartbeat = every.filter(|d| !d.is_zero()))
     }
 
     /// Sends the last frame once more before the stream ends (default: off).
@@ -160,17 +169,19 @@ impl MjpegLayer {
     }
 
     /// Caps each viewer at `fps` frames per second: frames above the rate are
-    /// skipped, never queued (default: no cap; `0` removes the cap).
-    pub fn max_fps(self, fps: u32) -> Self {
+    /// skipped, never queued (default `None`: no cap; `Some(0)` is no cap too).
+    pub fn max_fps(self, fps: Option<u32>) -> Self {
         self.with(|c| {
-            c.queue.min_interval = (fps > 0).then(|| Duration::from_secs(1) / fps);
+            c.queue.min_interval = fps
+                .filter(|&fps| fps > 0)
+                .map(|fps| Duration::from_secs(1) / fps);
         })
     }
 
     /// Answers `503 Service Unavailable` with `Retry-After` to a stream request
-    /// when `n` streams are open (default: no limit).
-    pub fn max_clients(self, n: usize) -> Self {
-        self.with(|c| c.max_clients = Some(n))
+    /// when `n` streams are open (default `None`: no limit).
+    pub fn max_clients(self, n: Option<usize>) -> Self {
+        self.with(|c| c.max_clients = n)
     }
 
     /// The `Retry-After` sent with a `max_clients` rejection (default 5 s).

@@ -14,5 +14,5 @@ pub(crate) mod builder;
 pub(crate) mod future;
 pub(crate) mod service;
 
-#[cfg(all(test, feature = "decoder"))]
+#[cfg(all(test, feature = "decode"))]
 mod tests;

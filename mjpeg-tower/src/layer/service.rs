@@ -40,8 +40,14 @@ impl<S> MjpegService<S> {
     }
 
     /// The layer this service was made from: its [`stats`](MjpegLayer::stats) are this service's.
-    pub fn layer(&self) -> &MjpegLayer {
+    pub fn get_layer(&self) -> &MjpegLayer {
         &self.layer
+    }
+
+    /// A layer with the defaults, which makes `MjpegService`s: the same as
+    /// [`MjpegLayer::new`], in tower-http's `Service::layer()` style.
+    pub fn layer() -> MjpegLayer {
+        MjpegLayer::new()
     }
 }
 

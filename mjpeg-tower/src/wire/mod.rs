@@ -18,5 +18,5 @@ pub(crate) mod framing;
 #[cfg(test)]
 mod tests;
 
-#[cfg(all(test, feature = "decoder"))]
+#[cfg(all(test, feature = "decode"))]
 mod roundtrip;
