@@ -123,3 +123,16 @@ async fn skip_duplicates_compares_headers_and_content_type_too() {
     );
     assert_eq!(hub.stats().duplicates_skipped, 1);
 }
+
+#[tokio::test]
+async fn a_frame_whose_payload_contains_the_delimiter_is_never_sent_and_is_counted() {
+    let layer = MjpegLayer::new().boundary("B").unwrap();
+    let svc = app(layer.clone(), |_| {
+        Mjpeg::new(stream::iter(["a", "text\r\n--B\r\nfake part", "b"])).into_http_response()
+    });
+    let body = body_string(svc.oneshot(Request::new(())).await.unwrap()).await;
+    assert!(!body.contains("fake part"), "{body:?}");
+    assert!(body.contains("\r\n\r\na\r\n") && body.contains("\r\n\r\nb\r\n"));
+    let stats = layer.stats();
+    assert_eq!((stats.frames_sent, stats.frames_dropped), (2, 1));
+}

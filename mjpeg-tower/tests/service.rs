@@ -131,7 +131,8 @@ async fn part_headers_and_per_frame_headers_are_encoded() {
     let body = body_string(svc.oneshot(Request::new(())).await.unwrap()).await;
     assert_eq!(
         body,
-        "--B\r\nContent-Type: application/json\r\nContent-Length: 2\r\nx-source: cam1\r\n\r\n{}\r\n--B\r\n\r\n--B--\r\n"
+        "--B\r\nContent-Type: application/json\r\nContent-Length: 2\r\nx-source: cam1\r\n\r\n{}\r\n--B\r\n\
+         Content-Type: application/json\r\nContent-Length: 2\r\nx-source: cam1\r\n\r\n{}\r\n--B--\r\n"
     );
 }
 

@@ -96,14 +96,9 @@ async fn a_finite_stream_arrives_whole_in_both_framings_and_completes() {
         );
         client.read_body_until(|_| false).await;
         let parts = parts(client.body());
-        // With advance headers the part announced after the last frame
-        // carries it again, so no browser is left with an empty part.
-        let expected = if framing == Framing::AdvanceHeaders {
-            11
-        } else {
-            10
-        };
-        assert_eq!(parts.len(), expected, "{framing:?}");
+        // The part opened after the last frame carries it again, so no
+        // browser is left with an empty part.
+        assert_eq!(parts.len(), 11, "{framing:?}");
         for (n, part) in parts.iter().enumerate() {
             let n = n.min(9);
             assert_eq!(part.body, format!("frame {n} {}", "x".repeat(n * 1000)));

@@ -154,7 +154,8 @@ fn without_a_tokio_runtime_the_body_drives_the_stream_itself() {
     assert_eq!(
         String::from_utf8(wire).unwrap(),
         "--B\r\nContent-Type: image/jpeg\r\nContent-Length: 1\r\n\r\na\r\n--B\r\n\
-         Content-Type: image/jpeg\r\nContent-Length: 2\r\n\r\nbc\r\n--B\r\n\r\n--B--\r\n"
+         Content-Type: image/jpeg\r\nContent-Length: 2\r\n\r\nbc\r\n--B\r\n\
+         Content-Type: image/jpeg\r\nContent-Length: 2\r\n\r\nbc\r\n--B--\r\n"
     );
 }
 

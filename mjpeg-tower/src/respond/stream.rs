@@ -37,6 +37,8 @@ pub(crate) struct StreamBody {
     last: Option<EncodedPart>,
     /// Where the wire stands between parts.
     cursor: Cursor,
+    /// Frames never sent because their payload contains the delimiter.
+    unsendable: u64,
     heartbeat: Option<Heartbeat>,
     repeat_final_frame: bool,
     conn: Connection,
@@ -59,6 +61,7 @@ impl StreamBody {
             phase: Phase::Opening,
             last: None,
             cursor: Cursor::default(),
+            unsendable: 0,
             heartbeat: heartbeat.map(Heartbeat::new),
             repeat_final_frame,
             conn,
@@ -98,6 +101,12 @@ impl StreamBody {
             match self.queue.poll_pop(cx) {
                 Poll::Ready(Pop::Frame(frame)) => {
                     let part = frame.encoded(&self.encoder);
+                    if part.contains_delimiter {
+                        // Browsers would cut it at the delimiter: a broken image.
+                        self.unsendable += 1;
+                        self.conn.stats_cell().record_dropped(1);
+                        continue;
+                    }
                     self.send(&part, 1);
                     if let Some(heartbeat) = &mut self.heartbeat {
                         heartbeat.last_sent = Instant::now();
@@ -171,7 +180,7 @@ impl StreamBody {
 impl Drop for StreamBody {
     fn drop(&mut self) {
         self.queue.close_consumer();
-        self.conn.stats.frames_dropped = self.queue.dropped();
+        self.conn.stats.frames_dropped = self.queue.dropped() + self.unsendable;
     }
 }
 

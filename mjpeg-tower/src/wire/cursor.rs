@@ -10,8 +10,10 @@
 //! - it does not (its own headers or content type, or a payload containing
 //!   the delimiter): the announced part gets the previous frame again, then
 //!   the new frame goes out as a complete part;
-//! - the stream ends: the announced part gets the last frame again, then the
-//!   close delimiter, so the last frame stays on screen.
+//! - the stream ends: the open part gets the last frame again (its payload
+//!   when its headers were announced, the whole part after a bare
+//!   delimiter), then the close delimiter, so the last frame stays on screen.
+//!   WebKit blanks the picture on an empty last part in either framing.
 
 use bytes::Bytes;
 
@@ -22,8 +24,8 @@ use crate::wire::encoder::{EncodedPart, PartEncoder};
 pub(crate) struct Cursor {
     /// A part's header block went out ahead: the next bytes must be a payload.
     announced: bool,
-    /// The payload of the last frame sent, to fill an announced part.
-    last_payload: Bytes,
+    /// The last frame sent, to fill a part that would otherwise be empty.
+    last: Option<EncodedPart>,
 }
 
 impl Cursor {
@@ -43,7 +45,7 @@ impl Cursor {
         match (self.announced, part.fits_announced) {
             (true, true) => out.extend([part.payload.clone(), part.tail.clone()]),
             (true, false) => out.extend([
-                self.last_payload.clone(),
+                self.last_payload(),
                 encoder.next_part(),
                 part.head.clone(),
                 part.payload.clone(),
@@ -52,15 +54,25 @@ impl Cursor {
             (false, _) => out.extend([part.head.clone(), part.payload.clone(), part.tail.clone()]),
         }
         self.announced = part.announces_next;
-        self.last_payload = part.payload.clone();
+        self.last = Some(part.clone());
     }
 
     /// The chunks that end the stream.
     pub(crate) fn close(&mut self, encoder: &PartEncoder, out: &mut impl Extend<Bytes>) {
-        if self.announced {
-            out.extend([self.last_payload.clone()]);
-            self.announced = false;
+        match (&self.last, self.announced) {
+            (Some(last), true) => out.extend([last.payload.clone()]),
+            (Some(last), false) => out.extend([last.head.clone(), last.payload.clone()]),
+            // No frame was ever sent: nothing to show, and nothing to keep.
+            (None, _) => {}
         }
+        self.announced = false;
         out.extend([encoder.close()]);
+    }
+
+    fn last_payload(&self) -> Bytes {
+        self.last
+            .as_ref()
+            .map(|last| last.payload.clone())
+            .unwrap_or_default()
     }
 }

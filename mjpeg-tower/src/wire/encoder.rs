@@ -28,6 +28,10 @@ pub(crate) struct EncodedPart {
     pub(crate) fits_announced: bool,
     /// `tail` sends the next part's header block ahead.
     pub(crate) announces_next: bool,
+    /// The payload contains the delimiter line. RFC 2046 forbids it, and
+    /// browsers cut a part there whatever its `Content-Length` (a broken
+    /// image), so such a frame is never sent.
+    pub(crate) contains_delimiter: bool,
 }
 
 /// What makes two encoders put a frame on the wire alike: their boundary,
@@ -84,8 +88,9 @@ impl Eq for Fingerprint {}
 /// - `AdvanceHeaders`: a frame the layer's block describes goes out as
 ///   `<payload>\r\n--B\r\n<block>`, announcing the next part's headers
 ///   (`<block>` also opens it when nothing was announced); any other frame
-///   (its own headers or content type, or a payload containing the
-///   delimiter) goes out as a `Standard` part.
+///   (its own headers or content type) goes out as a `Standard` part.
+/// - a payload containing the delimiter is flagged
+///   ([`EncodedPart::contains_delimiter`]): it is never sent.
 /// - close (both): `\r\n--B--\r\n`.
 ///
 /// How these combine without ever leaving an announced part empty is the
@@ -161,13 +166,18 @@ impl PartEncoder {
 
     /// Encodes one frame into a part.
     pub(crate) fn encode(&self, frame: &Frame) -> EncodedPart {
-        if self.framing == Framing::AdvanceHeaders && self.sent_ahead_fits(frame) {
+        let contains_delimiter = self.contains_delimiter(frame.data());
+        if self.framing == Framing::AdvanceHeaders
+            && !contains_delimiter
+            && self.sent_ahead_fits(frame)
+        {
             return EncodedPart {
                 head: self.block.clone(),
                 payload: frame.data().clone(),
                 tail: self.announcing_tail.clone(),
                 fits_announced: true,
                 announces_next: true,
+                contains_delimiter,
             };
         }
         let mut head = BytesMut::with_capacity(128);
@@ -178,18 +188,17 @@ impl PartEncoder {
             tail: self.next_part.clone(),
             fits_announced: false,
             announces_next: false,
+            contains_delimiter,
         }
     }
 
-    /// Whether the header block sent ahead is this frame's: it adds no header,
-    /// its content type, if any, is the default one, and its payload does not
-    /// contain the delimiter (without `Content-Length`, parsers would cut it there).
+    /// Whether the header block sent ahead is this frame's: it adds no header
+    /// and its content type, if any, is the default one.
     fn sent_ahead_fits(&self, frame: &Frame) -> bool {
         frame.headers().is_empty()
             && frame
                 .content_type()
                 .is_none_or(|ct| self.part_headers.get(CONTENT_TYPE) == Some(ct))
-            && !self.contains_delimiter(frame.data())
     }
 
     /// Whether a line of `payload` starts with `--B`: at its very start (it

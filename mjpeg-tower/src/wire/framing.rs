@@ -22,8 +22,7 @@
 /// # Frames with their own headers
 /// A header block sent ahead cannot carry headers of a frame not yet known.
 /// So in `AdvanceHeaders` mode a frame with its own part headers or content
-/// type (a timestamp per part, say), or whose payload contains the
-/// delimiter, goes out as a `Standard` part, with `Content-Length`, and is
+/// type (a timestamp per part, say) goes out as a `Standard` part, with `Content-Length`, and is
 /// followed by the delimiter alone: Chrome draws it when the next frame
 /// arrives. A stream whose frames all carry their own headers is therefore
 /// framed exactly as `Standard`.
@@ -32,8 +31,21 @@
 /// `image/jpeg` part as a broken image, WebKit blanks the picture): when a
 /// header block went out ahead and the next frame cannot use it, that
 /// announced part carries the previous frame again; when the stream ends
-/// there, it carries the last frame again before the close delimiter, so
-/// the last frame stays on screen.
+/// there (in either framing), it carries the last frame again before the
+/// close delimiter, so the last frame stays on screen.
+///
+/// # Payloads that contain the delimiter
+/// A frame whose payload contains the delimiter line (`--` and the boundary
+/// at the start of a line) is never sent and is counted as dropped: RFC 2046
+/// forbids it, and browsers cut a part at the delimiter whatever its
+/// `Content-Length`, showing a broken image. JPEG data practically never
+/// contains the default boundary; pick one your payloads cannot contain.
+///
+/// # ffmpeg and a slow source
+/// ffmpeg's `mpjpeg` demuxer (and OpenCV, which reads through it) hands out
+/// a part without `Content-Length` only once about 2 KB more have arrived,
+/// so with `AdvanceHeaders` it shows a frame when the next one comes. For
+/// ffmpeg or OpenCV viewers of a slow source, serve them `Standard`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Framing {

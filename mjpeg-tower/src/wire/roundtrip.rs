@@ -58,6 +58,11 @@ proptest! {
     ) {
         let framing = if standard { Framing::Standard } else { Framing::AdvanceHeaders };
         let enc = PartEncoder::new(Boundary::new("B").unwrap(), framing, default_part_headers());
+        // Frames whose payload contains the delimiter are never sent.
+        let frames: Vec<Frame> = frames
+            .into_iter()
+            .filter(|f| !enc.encode(f).contains_delimiter)
+            .collect();
         let mut chunks: Vec<Bytes> = Vec::new();
         let mut cursor = Cursor::default();
         cursor.opening(&enc, &mut chunks);
@@ -85,11 +90,8 @@ proptest! {
             parts.push(part);
         }
         prop_assert!(decoder.is_closed());
-        // The only empty part allowed is the headerless one between a final
-        // bare delimiter and the close delimiter; a part whose headers went
-        // out ahead is never left empty.
-        let ends_on_delimiter = frames.last().is_none_or(|f| !enc.encode(f).announces_next);
-        prop_assert_eq!(decoder.empty_parts_skipped(), u64::from(ends_on_delimiter));
+        // A part is never left empty, but in a stream with no frame at all.
+        prop_assert_eq!(decoder.empty_parts_skipped(), u64::from(frames.is_empty()));
         // Drop parts that repeat the one before, on both sides.
         parts.dedup_by(|b, a| a.body == b.body && a.headers == b.headers);
         let mut frames = frames;

@@ -40,7 +40,9 @@ fn standard_framing_byte_for_byte() {
         "--B\r\n\
          Content-Type: image/jpeg\r\nContent-Length: 5\r\n\r\nhello\r\n--B\r\n\
          Content-Type: image/jpeg\r\nContent-Length: 2\r\n\r\nhi\r\n--B\r\n\
-         \r\n--B--\r\n"
+         Content-Type: image/jpeg\r\nContent-Length: 2\r\n\r\nhi\
+         \r\n--B--\r\n",
+        "the part opened by the last delimiter holds the last frame again, never nothing"
     );
 }
 
@@ -96,7 +98,7 @@ fn advance_headers_frame_with_own_headers_goes_out_complete_without_an_empty_par
     assert_eq!(
         wire(&enc, &[png]),
         "--B\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\npng!\r\n--B\r\n\
-         \r\n--B--\r\n"
+         Content-Type: image/png\r\nContent-Length: 4\r\n\r\npng!\r\n--B--\r\n"
     );
 }
 
@@ -130,10 +132,11 @@ fn advance_headers_frame_whose_headers_match_the_defaults_uses_the_announced_blo
 }
 
 #[test]
-fn advance_headers_payload_containing_the_delimiter_gets_a_content_length() {
+fn a_payload_containing_the_delimiter_is_flagged_in_both_framings() {
     let enc = encoder(Framing::AdvanceHeaders);
     let sneaky = Frame::new(&b"text\r\n--B\r\nmore"[..]);
     let part = enc.encode(&sneaky);
+    assert!(part.contains_delimiter, "never sent: browsers would cut it");
     assert!(!part.fits_announced);
     assert!(
         std::str::from_utf8(&part.head)
@@ -141,10 +144,16 @@ fn advance_headers_payload_containing_the_delimiter_gets_a_content_length() {
             .contains("Content-Length: 15\r\n")
     );
     assert!(
-        !enc.encode(&Frame::new(&b"--B at the start"[..]))
-            .fits_announced
+        enc.encode(&Frame::new(&b"--B at the start"[..]))
+            .contains_delimiter
     );
-    assert!(enc.encode(&Frame::new(&b"text\r\n--C"[..])).fits_announced);
+    assert!(
+        encoder(Framing::Standard)
+            .encode(&Frame::new(&b"x\n--B"[..]))
+            .contains_delimiter
+    );
+    let harmless = enc.encode(&Frame::new(&b"text\r\n--C"[..]));
+    assert!(harmless.fits_announced && !harmless.contains_delimiter);
 }
 
 #[test]
