@@ -1,0 +1,289 @@
+//! Verdicts: what each scenario requires of what a client drew or decoded.
+//!
+//! Every browser cell fails on an image error event, a page exception, or
+//! nothing to show at the end (a broken or blank image); every decoder cell
+//! fails on an error it printed. Then each scenario asks its own question.
+
+use mjpeg_tower::Framing;
+
+use crate::client::{CheckResult, Outcome};
+use crate::clients::page::PageReport;
+use crate::clients::{Colour, LatencySummary, Seen, latencies};
+use crate::ensure;
+
+use super::observe::Observed;
+use super::{Cell, Client, Evidence, Scenario};
+
+/// Faults of the core this suite found, by cell: a failing row that matches
+/// says so, so a reader can tell a known bug from a new one.
+fn known(cell: Cell) -> Option<&'static str> {
+    let advance = cell.framing == Some(Framing::AdvanceHeaders);
+    match (cell.client, cell.scenario) {
+        (Client::Chromium, Scenario::PartHeaders | Scenario::Delimiter) if advance => Some(
+            "known core bug (#11): the frame follows an empty part, which Chromium commits as a broken image",
+        ),
+        (Client::WebKit, Scenario::PartHeaders | Scenario::Delimiter) if advance => Some(
+            "known core bug (#11): the frame follows an empty part; WebKit's web process crashes or hangs",
+        ),
+        (Client::OpenCv, Scenario::PartHeaders | Scenario::Delimiter) if advance => Some(
+            "known core bug (#11): the stream opens with an empty part, OpenCV then reads nothing",
+        ),
+        (Client::WebKit, Scenario::Finite) => Some(
+            "known core bug (#11): the stream ends with an empty part, WebKit then shows a blank image",
+        ),
+        (Client::Chromium | Client::Firefox, Scenario::Delimiter) => Some(
+            "new core finding: the payload contains the delimiter; Chromium and Firefox cut the part there whatever its Content-Length",
+        ),
+        (Client::Ffmpeg | Client::OpenCv, Scenario::Slow) if advance => Some(
+            "new finding: without a part Content-Length, FFmpeg's mpjpeg demuxer reads parts ahead, so a slow source's newest frame is not decoded",
+        ),
+        _ => None,
+    }
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.0}"))
+}
+
+/// Judges one cell.
+pub(super) fn judge(
+    cell: Cell,
+    observed: &Observed,
+    published: &[(u64, Colour)],
+) -> (CheckResult, Evidence) {
+    let (result, evidence) = match observed {
+        Observed::Page(report) => {
+            // Frames published after the page stopped watching do not count.
+            let published: Vec<(u64, Colour)> = published
+                .iter()
+                .filter(|p| p.0 as f64 <= report.ended)
+                .copied()
+                .collect();
+            let published = published.as_slice();
+            let shown: Vec<Seen> = report.seen.iter().filter(|s| s.a > 0).copied().collect();
+            let lat = latencies(published, &shown);
+            let evidence = Evidence {
+                thumbnail: report.thumbnail.clone(),
+                decoded: Vec::new(),
+                latencies: lat.clone(),
+            };
+            (browser(cell, report, &shown, published, &lat), evidence)
+        }
+        Observed::Decoded(decoded) => {
+            let lat = latencies(published, &decoded.frames);
+            let evidence = Evidence {
+                thumbnail: None,
+                decoded: decoded.frames.iter().map(Seen::colour).collect(),
+                latencies: lat.clone(),
+            };
+            let result = decoder(cell, decoded, published, &lat);
+            (result, evidence)
+        }
+    };
+    let result = match (result, known(cell)) {
+        (Err(e), Some(note)) => Err(format!("{e} [{note}]")),
+        (result, _) => result,
+    };
+    (result, evidence)
+}
+
+fn distinct(seen: &[Seen]) -> usize {
+    let mut v: Vec<usize> = seen.iter().map(|s| s.colour().nearest()).collect();
+    v.sort_unstable();
+    v.dedup();
+    v.len()
+}
+
+fn browser(
+    cell: Cell,
+    report: &PageReport,
+    shown: &[Seen],
+    published: &[(u64, Colour)],
+    lat: &[Option<f64>],
+) -> CheckResult {
+    let s = LatencySummary::of(lat);
+    let errors = report.events.iter().filter(|e| e.kind == "error").count();
+    let seen_by_page = format!(
+        "{} changes drawn, {} img error events, final width {}, {} ms blank, page errors {:?}",
+        shown.len(),
+        errors,
+        report.final_width,
+        report.blank_ms,
+        report.errors
+    );
+    ensure!(!shown.is_empty(), "nothing drawn; {seen_by_page}");
+    ensure!(errors == 0, "broken image (error event); {seen_by_page}");
+    ensure!(report.errors.is_empty(), "page errors; {seen_by_page}");
+    let last = report
+        .final_pixel
+        .filter(|p| p.a > 0 && report.final_width > 0)
+        .ok_or(format!(
+            "nothing shown at the end (blank or broken); {seen_by_page}"
+        ))?;
+    let drawn = s.drawn;
+    let summary = format!(
+        "{drawn} of {} published frames drawn ({} colours); p50 {} ms, max {} ms",
+        published.len(),
+        distinct(shown),
+        ms(s.p50),
+        ms(s.max)
+    );
+    let advance = cell.framing != Some(Framing::Standard);
+    match cell.scenario {
+        Scenario::Live => {
+            ensure!(
+                drawn >= 15,
+                "{drawn} frames drawn in 2 s at 30 fps, want >= 15; {summary}"
+            );
+            let bound = if advance { 150.0 } else { 250.0 };
+            ensure!(
+                s.p50.is_some_and(|p| p < bound),
+                "late: p50 {} ms, want < {bound}; {summary}",
+                ms(s.p50)
+            );
+        }
+        Scenario::Slow => {
+            let newest = published.last().map(|p| p.1.nearest());
+            if advance {
+                ensure!(
+                    s.drawn == published.len() && s.max.is_some_and(|m| m < 500.0),
+                    "newest frame not shown within 500 ms; {summary}"
+                );
+            } else {
+                // Standard framing shows a part once the next one starts
+                // (Chromium, WebKit): one interval late, the newest never.
+                ensure!(
+                    s.drawn + 1 >= published.len(),
+                    "frames missing beyond the newest; {summary}"
+                );
+            }
+            let shows_newest = newest == Some(last.colour().nearest());
+            return Ok(Outcome::Pass(format!(
+                "{summary}; newest shown at the end: {}",
+                if shows_newest { "yes" } else { "no" }
+            )));
+        }
+        Scenario::Heartbeat => {
+            let only = published.first().map(|p| p.1.nearest());
+            ensure!(
+                only == Some(last.colour().nearest()) && report.blank_ms == 0,
+                "the one frame is not kept on screen; {seen_by_page}"
+            );
+        }
+        Scenario::Finite => {
+            let final_colour = published.last().map(|p| p.1.nearest());
+            ensure!(
+                published.len() == 4,
+                "{} of 4 frames played",
+                published.len()
+            );
+            ensure!(
+                final_colour == Some(last.colour().nearest()),
+                "the last frame is not shown at the end (shows {}); {summary}",
+                last.colour()
+            );
+        }
+        Scenario::PartHeaders
+        | Scenario::Large
+        | Scenario::Delimiter
+        | Scenario::Small
+        | Scenario::TenStreams => {
+            let want = if cell.scenario == Scenario::Small {
+                5
+            } else {
+                3
+            };
+            ensure!(
+                drawn >= want,
+                "{drawn} frames drawn, want >= {want}; {summary}"
+            );
+        }
+        Scenario::AsServed => {
+            return Ok(Outcome::Pass(format!(
+                "{} picture changes drawn in {} ms, shown at the end: {}",
+                shown.len(),
+                cell.scenario.watch().as_millis(),
+                last.colour()
+            )));
+        }
+    }
+    if cell.scenario == Scenario::TenStreams {
+        // 6 per origin on HTTP/1.1 is the browser's limit, not a failure.
+        return Ok(Outcome::Pass(format!(
+            "{} of {} images draw; {summary}",
+            report.streams_drawn, report.streams
+        )));
+    }
+    Ok(Outcome::Pass(summary))
+}
+
+fn decoder(
+    cell: Cell,
+    decoded: &crate::clients::decoded::Decoded,
+    published: &[(u64, Colour)],
+    lat: &[Option<f64>],
+) -> CheckResult {
+    let s = LatencySummary::of(lat);
+    let n = decoded.frames.len();
+    let d = decoded.distinct();
+    let summary = format!(
+        "{n} decoded, {d} distinct of {} published; p50 {} ms",
+        published.len(),
+        ms(s.p50)
+    );
+    // ffmpeg's mpjpeg demuxer reports the close delimiter as invalid data
+    // (a hand-made valid stream gets the same) and still exits 0.
+    let errors: Vec<&String> = decoded
+        .errors
+        .iter()
+        .filter(|e| {
+            !(cell.client == Client::Ffmpeg
+                && decoded.exited
+                && e.ends_with("Invalid data found when processing input"))
+        })
+        .collect();
+    ensure!(errors.is_empty(), "errors {errors:?}; {summary}");
+    ensure!(n > 0, "nothing decoded; {summary}");
+    let want = cell.scenario.decode_count();
+    let last = decoded.frames.last().map(|f| f.colour().nearest());
+    match cell.scenario {
+        Scenario::Live | Scenario::Small => {
+            ensure!(
+                n == want && d >= want / 3,
+                "want {want} decoded, >= {} distinct; {summary}",
+                want / 3
+            );
+        }
+        Scenario::Slow => {
+            ensure!(
+                n == want && last == published.last().map(|p| p.1.nearest()),
+                "the newest frame was not decoded; {summary}"
+            );
+        }
+        Scenario::Heartbeat => {
+            ensure!(
+                n == want && d == 1,
+                "want {want} heartbeat copies of the one frame; {summary}"
+            );
+        }
+        Scenario::Finite => {
+            ensure!(
+                decoded.exited && n == published.len() && n == 4,
+                "want all 4 frames then the end; {summary}"
+            );
+            ensure!(
+                last == published.last().map(|p| p.1.nearest()),
+                "the last frame decoded is not the last published; {summary}"
+            );
+        }
+        Scenario::PartHeaders | Scenario::Large | Scenario::Delimiter => {
+            ensure!(
+                n == want && d >= want / 2,
+                "want {want} decoded, >= {} distinct; {summary}",
+                want / 2
+            );
+        }
+        Scenario::TenStreams | Scenario::AsServed => {}
+    }
+    Ok(Outcome::Pass(summary))
+}
