@@ -15,7 +15,8 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "conformance",
-        "every check on every backend; [--backend axum|warp|tower] [--check NAME] [--json PATH] [--require-clients]",
+        "wire checks on every backend, then six real clients x every scenario; [--url http://HOST:PORT/PATH] \
+         [--backend axum|warp|tower] [--check NAME] [--client NAME] [--scenario NAME] [--json PATH] [--html PATH] [--require-clients]",
     ),
 ];
 
@@ -65,7 +66,14 @@ fn ci() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     // CI must prove the real clients too; locally a missing one is a skip.
-    let mut args = vec!["--json".to_string(), "target/conformance.json".to_string()];
+    let mut args: Vec<String> = [
+        "--json",
+        "target/conformance.json",
+        "--html",
+        "target/conformance.html",
+    ]
+    .map(String::from)
+    .to_vec();
     if env::var_os("CI").is_some_and(|v| v == "true") {
         args.push("--require-clients".into());
     }

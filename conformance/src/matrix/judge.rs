@@ -14,12 +14,15 @@ use crate::ensure;
 use super::observe::Observed;
 use super::{Cell, Client, Evidence, Scenario};
 
-/// Faults of the core this suite found, by cell: a failing row that matches
-/// says so, so a reader can tell a known bug from a new one.
+/// Faults this suite found, by cell: a failing row that matches says so, so
+/// a reader can tell a known bug from a new one.
 fn known(cell: Cell) -> Option<&'static str> {
     let advance = cell.framing == Some(Framing::AdvanceHeaders);
     match (cell.client, cell.scenario) {
-        (Client::Chromium, Scenario::PartHeaders | Scenario::Delimiter) if advance => Some(
+        (Client::Chromium | Client::Firefox, Scenario::Delimiter) => Some(
+            "new core finding: the payload contains the delimiter; Chromium and Firefox cut the part there whatever its Content-Length",
+        ),
+        (Client::Chromium, Scenario::PartHeaders) if advance => Some(
             "known core bug (#11): the frame follows an empty part, which Chromium commits as a broken image",
         ),
         (Client::WebKit, Scenario::PartHeaders | Scenario::Delimiter) if advance => Some(
@@ -29,15 +32,20 @@ fn known(cell: Cell) -> Option<&'static str> {
             "known core bug (#11): the stream opens with an empty part, OpenCV then reads nothing",
         ),
         (Client::WebKit, Scenario::Finite) => Some(
-            "known core bug (#11): the stream ends with an empty part, WebKit then shows a blank image",
-        ),
-        (Client::Chromium | Client::Firefox, Scenario::Delimiter) => Some(
-            "new core finding: the payload contains the delimiter; Chromium and Firefox cut the part there whatever its Content-Length",
+            "known core bug (#11): the stream ends with an empty part (both framings), WebKit then shows a blank image",
         ),
         (Client::Ffmpeg | Client::OpenCv, Scenario::Slow) if advance => Some(
-            "new finding: without a part Content-Length, FFmpeg's mpjpeg demuxer reads parts ahead, so a slow source's newest frame is not decoded",
+            "new finding: FFmpeg's mpjpeg demuxer (ffmpeg, OpenCV) holds back a part without Content-Length until more data comes: a slow source's newest frame is not decoded (Standard: one interval late)",
         ),
         _ => None,
+    }
+}
+
+/// Adds the [`known`] note to a failure of `cell`.
+pub(super) fn annotate(cell: Cell, result: CheckResult) -> CheckResult {
+    match (result, known(cell)) {
+        (Err(e), Some(note)) => Err(format!("{e} [{note}]")),
+        (result, _) => result,
     }
 }
 
@@ -80,11 +88,7 @@ pub(super) fn judge(
             (result, evidence)
         }
     };
-    let result = match (result, known(cell)) {
-        (Err(e), Some(note)) => Err(format!("{e} [{note}]")),
-        (result, _) => result,
-    };
-    (result, evidence)
+    (annotate(cell, result), evidence)
 }
 
 fn distinct(seen: &[Seen]) -> usize {

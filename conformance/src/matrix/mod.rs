@@ -251,7 +251,7 @@ async fn run_cell(target: Target, cell: Cell) -> (CheckResult, Evidence) {
     }
     let (observed, published) = match observe::watch(&target, cell).await {
         Ok(seen) => seen,
-        Err(e) => return (Err(e), Evidence::default()),
+        Err(e) => return (judge::annotate(cell, Err(e)), Evidence::default()),
     };
     judge::judge(cell, &observed, &published)
 }
