@@ -3,7 +3,7 @@
 //! A cell starts the scenario on one backend (the wire check
 //! `backends_send_identical_bytes` proves the three send the same bytes),
 //! lets one client watch it, and judges what the client drew or decoded
-//! ([`judge`]). Against `--url` there is one scenario, the stream as served.
+//! (`judge.rs`). Against `--url` there is one scenario, the stream as served.
 
 mod judge;
 mod observe;
