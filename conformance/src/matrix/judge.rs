@@ -230,11 +230,15 @@ fn decoder(
     let s = LatencySummary::of(lat);
     let n = decoded.frames.len();
     let d = decoded.distinct();
-    let summary = format!(
-        "{n} decoded, {d} distinct of {} published; p50 {} ms",
-        published.len(),
-        ms(s.p50)
-    );
+    let summary = if published.is_empty() {
+        format!("{n} decoded, {d} distinct")
+    } else {
+        format!(
+            "{n} decoded, {d} distinct of {} published; p50 {} ms",
+            published.len(),
+            ms(s.p50)
+        )
+    };
     // ffmpeg's mpjpeg demuxer reports the close delimiter as invalid data
     // (a hand-made valid stream gets the same) and still exits 0.
     let errors: Vec<&String> = decoded
@@ -290,4 +294,127 @@ fn decoder(
         Scenario::TenStreams | Scenario::AsServed => {}
     }
     Ok(Outcome::Pass(summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::decoded::Decoded;
+    use crate::clients::frame_colour;
+    use crate::clients::page::{ImgEvent, PageReport};
+
+    fn seen(t: f64, c: Colour) -> Seen {
+        Seen {
+            t,
+            r: c.r,
+            g: c.g,
+            b: c.b,
+            a: 255,
+        }
+    }
+
+    /// Four frames 250 ms apart from t = 1000, as the finite scenario plays them.
+    fn finite() -> Vec<(u64, Colour)> {
+        (0..4)
+            .map(|i| (1000 + 250 * i as u64, frame_colour(i)))
+            .collect()
+    }
+
+    fn page(shown: Vec<Seen>, final_pixel: Option<Seen>, events: Vec<ImgEvent>) -> PageReport {
+        PageReport {
+            started: 900.0,
+            ended: 3000.0,
+            samples: 200,
+            seen: shown,
+            events,
+            complete: true,
+            final_width: if final_pixel.is_some() { 64 } else { 0 },
+            errors: Vec::new(),
+            final_pixel,
+            thumbnail: None,
+            blank_ms: 0,
+            streams: 1,
+            streams_drawn: 1,
+        }
+    }
+
+    fn cell(client: Client, scenario: Scenario) -> Cell {
+        Cell {
+            client,
+            scenario,
+            framing: Some(Framing::AdvanceHeaders),
+        }
+    }
+
+    #[test]
+    fn finite_passes_only_with_the_last_frame_on_screen() {
+        let published = finite();
+        let shown: Vec<Seen> = published
+            .iter()
+            .map(|&(t, c)| seen(t as f64 + 5.0, c))
+            .collect();
+        let last = shown.last().copied();
+        let c = cell(Client::Firefox, Scenario::Finite);
+        let ok = page(shown.clone(), last, Vec::new());
+        assert!(judge(c, &Observed::Page(ok), &published).0.is_ok());
+        // Blank at the end: nothing drawable, as WebKit does today.
+        let blank = page(shown.clone(), None, Vec::new());
+        let (result, _) = judge(
+            cell(Client::WebKit, Scenario::Finite),
+            &Observed::Page(blank),
+            &published,
+        );
+        let err = result.expect_err("a blank end fails");
+        assert!(
+            err.contains("nothing shown at the end") && err.contains("known core bug"),
+            "{err}"
+        );
+        // The first frame back on screen is not the last one.
+        let stale = page(shown, Some(seen(2900.0, frame_colour(0))), Vec::new());
+        assert!(judge(c, &Observed::Page(stale), &published).0.is_err());
+    }
+
+    #[test]
+    fn a_broken_image_fails_whatever_was_drawn() {
+        let published = finite();
+        let shown = vec![seen(1005.0, frame_colour(0))];
+        let events = vec![ImgEvent {
+            t: 1300.0,
+            kind: "error".into(),
+            width: 0,
+        }];
+        let broken = page(shown, None, events);
+        let (result, _) = judge(
+            cell(Client::Chromium, Scenario::PartHeaders),
+            &Observed::Page(broken),
+            &published,
+        );
+        assert!(result.expect_err("fails").contains("broken image"));
+    }
+
+    #[test]
+    fn decoders_fail_on_errors_and_missing_frames() {
+        let published = finite();
+        let frames: Vec<Seen> = published
+            .iter()
+            .map(|&(t, c)| seen(t as f64 + 1.0, c))
+            .collect();
+        let c = cell(Client::GStreamer, Scenario::Finite);
+        let ok = Decoded::new(frames.clone(), "", None, |_| true);
+        // Killed at the deadline: the finite stream did not end.
+        assert!(judge(c, &Observed::Decoded(ok), &published).0.is_err());
+        let mut ended = Decoded::new(frames.clone(), "", None, |_| true);
+        ended.exited = true;
+        assert!(
+            judge(c, &Observed::Decoded(ended.clone()), &published)
+                .0
+                .is_ok()
+        );
+        let mut short = ended.clone();
+        short.frames.pop();
+        assert!(judge(c, &Observed::Decoded(short), &published).0.is_err());
+        let mut erred = ended;
+        erred.errors.push("ERROR: torn part".into());
+        assert!(judge(c, &Observed::Decoded(erred), &published).0.is_err());
+    }
 }
