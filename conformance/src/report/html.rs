@@ -190,10 +190,15 @@ fn draw(
         .configure_mesh()
         .x_desc("frame")
         .y_desc("ms")
+        .x_labels(frames.min(10))
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()
         .map_err(|e| e.to_string())?;
-    for (i, (client, lat)) in series.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
+    for (client, lat) in series {
+        // The same colour for a client in every chart.
+        let index = Client::ALL.iter().position(|c| c == client).unwrap_or(0);
+        let colour = COLOURS[index % COLOURS.len()];
         // A line per run of drawn frames: a missed frame breaks it.
         let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
         for (n, l) in lat.iter().enumerate() {
@@ -202,6 +207,15 @@ fn draw(
                 None => runs.push(Vec::new()),
             }
         }
+        let points: Vec<(f64, f64)> = runs.iter().flatten().copied().collect();
+        chart
+            .draw_series(PointSeries::of_element(
+                points,
+                3,
+                colour.filled(),
+                &|c, s, st| Circle::new(c, s, st),
+            ))
+            .map_err(|e| e.to_string())?;
         let mut first = true;
         for run in runs.into_iter().filter(|r| !r.is_empty()) {
             let line = chart
@@ -247,6 +261,11 @@ mod tests {
         assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
         assert!(svg.contains("chromium") && svg.contains("firefox"));
         assert!(svg.matches("<polyline").count() >= 3, "a gap splits a line");
+        assert_eq!(
+            svg.matches("<circle").count(),
+            7,
+            "a marker per drawn frame"
+        );
     }
 
     #[test]
