@@ -31,7 +31,7 @@ fn known(cell: Cell) -> Option<&'static str> {
         (Client::OpenCv, Scenario::PartHeaders | Scenario::Delimiter) if advance => Some(
             "known core bug (#11): the stream opens with an empty part, OpenCV then reads nothing",
         ),
-        (Client::WebKit, Scenario::Finite) => Some(
+        (Client::WebKit, Scenario::Finite | Scenario::FiniteRepeat) => Some(
             "known core bug (#11): the stream ends with an empty part (both framings), WebKit then shows a blank image",
         ),
         (Client::Ffmpeg | Client::OpenCv, Scenario::Slow) if advance => Some(
@@ -174,7 +174,7 @@ fn browser(
                 "the one frame is not kept on screen; {seen_by_page}"
             );
         }
-        Scenario::Finite => {
+        Scenario::Finite | Scenario::FiniteRepeat => {
             let final_colour = published.last().map(|p| p.1.nearest());
             ensure!(
                 published.len() == 4,
@@ -274,10 +274,16 @@ fn decoder(
                 "want {want} heartbeat copies of the one frame; {summary}"
             );
         }
-        Scenario::Finite => {
+        Scenario::Finite | Scenario::FiniteRepeat => {
+            // With the repeat, the last frame comes twice.
+            let want = if cell.scenario == Scenario::Finite {
+                4
+            } else {
+                5
+            };
             ensure!(
-                decoded.exited && n == published.len() && n == 4,
-                "want all 4 frames then the end; {summary}"
+                decoded.exited && published.len() == 4 && n == want && d == 4,
+                "want all 4 frames ({want} pictures) then the end; {summary}"
             );
             ensure!(
                 last == published.last().map(|p| p.1.nearest()),

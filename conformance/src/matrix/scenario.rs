@@ -22,6 +22,8 @@ pub enum Scenario {
     /// A per-request stream of four frames, then the close delimiter: is
     /// the last frame still shown at the end.
     Finite,
+    /// The same with `repeat_final_frame` (Safari's final-frame delay).
+    FiniteRepeat,
     /// Every frame with its own part header (a timestamp), as cameras send.
     PartHeaders,
     /// 2 MB frames.
@@ -41,11 +43,12 @@ pub(super) const DELIMITER_BOUNDARY: &str = "scenario-delimiter";
 
 impl Scenario {
     /// Every scenario run on our backends, in report order.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::Live,
         Scenario::Slow,
         Scenario::Heartbeat,
         Scenario::Finite,
+        Scenario::FiniteRepeat,
         Scenario::PartHeaders,
         Scenario::Large,
         Scenario::Small,
@@ -60,6 +63,7 @@ impl Scenario {
             Scenario::Slow => "slow-2s",
             Scenario::Heartbeat => "static-heartbeat",
             Scenario::Finite => "finite-end",
+            Scenario::FiniteRepeat => "finite-repeat-last",
             Scenario::PartHeaders => "part-headers",
             Scenario::Large => "large-2MB",
             Scenario::Small => "small-1px",
@@ -88,6 +92,7 @@ impl Scenario {
         );
         match self {
             Scenario::Heartbeat => layer = layer.heartbeat(Duration::from_millis(500)),
+            Scenario::FiniteRepeat => layer = layer.repeat_final_frame(true),
             Scenario::Delimiter => {
                 layer = layer
                     .boundary(DELIMITER_BOUNDARY)
@@ -101,7 +106,7 @@ impl Scenario {
     /// The path clients watch: `/play` (a per-request stream) or `/live`.
     pub(super) fn path(self) -> &'static str {
         match self {
-            Scenario::Finite => "/play",
+            Scenario::Finite | Scenario::FiniteRepeat => "/play",
             _ => "/live",
         }
     }
@@ -129,7 +134,7 @@ impl Scenario {
             Scenario::Live | Scenario::AsServed => plain(90, ms(33)),
             Scenario::Slow => plain(3, ms(2000)),
             Scenario::Heartbeat => plain(1, ms(0)),
-            Scenario::Finite => plain(4, ms(250)),
+            Scenario::Finite | Scenario::FiniteRepeat => plain(4, ms(250)),
             Scenario::TenStreams => plain(40, ms(100)),
             Scenario::PartHeaders => {
                 let stamp = HeaderName::from_static("x-timestamp");
@@ -175,7 +180,7 @@ impl Scenario {
             Scenario::Live => ms(2000),
             Scenario::Slow => ms(5000),
             Scenario::Heartbeat => ms(2500),
-            Scenario::Finite => ms(2500),
+            Scenario::Finite | Scenario::FiniteRepeat => ms(2500),
             Scenario::PartHeaders => ms(2000),
             Scenario::Large => ms(2500),
             Scenario::Small => ms(1500),
@@ -192,7 +197,7 @@ impl Scenario {
             Scenario::Live => 30,
             Scenario::Slow => 3,
             Scenario::Heartbeat => 4,
-            Scenario::Finite => 100,
+            Scenario::Finite | Scenario::FiniteRepeat => 100,
             Scenario::PartHeaders => 8,
             Scenario::Large => 4,
             Scenario::Small => 20,
