@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -72,19 +73,64 @@ pub const BURST_FRAMES: usize = 100;
 /// Bytes per `/burst` frame.
 pub const BURST_LEN: usize = 50_000;
 
+/// What `/play` plays to each request: a per-request stream of frames, each
+/// after its delay, then the end. The times frames left the producer for the
+/// latest request are kept for latency measurements.
+#[derive(Clone, Debug, Default)]
+pub struct Script {
+    frames: Arc<Mutex<Vec<(Duration, Frame)>>>,
+    played: Arc<Mutex<Vec<u64>>>,
+}
+
+impl Script {
+    /// Sets what later requests get.
+    pub fn set(&self, frames: Vec<(Duration, Frame)>) {
+        if let Ok(mut f) = self.frames.lock() {
+            *f = frames;
+        }
+    }
+
+    /// When each frame of the latest request was produced (unix ms).
+    pub fn played(&self) -> Vec<u64> {
+        self.played.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn stream(&self) -> Mjpeg {
+        use futures_util::StreamExt;
+        let frames = self.frames.lock().map(|f| f.clone()).unwrap_or_default();
+        let played = self.played.clone();
+        if let Ok(mut p) = played.lock() {
+            p.clear();
+        }
+        Mjpeg::new(stream::iter(frames).then(move |(delay, frame)| {
+            let played = played.clone();
+            async move {
+                tokio::time::sleep(delay).await;
+                if let Ok(mut p) = played.lock() {
+                    p.push(crate::clients::unix_ms());
+                }
+                frame
+            }
+        }))
+    }
+}
+
 /// The text every backend serves at `/`.
 pub const PLAIN: &str = "plain route, untouched";
 
 /// Routes, the same on every backend:
 /// - `/` plain text ([`PLAIN`]); `/finite` [`finite_frames`]; `/burst`
 ///   [`burst_frames`]; `/error` two frames then an error; `/live` the hub;
-///   `/snapshot` the hub's latest frame; `/slow` a frame every 200 ms, 20 frames.
+///   `/snapshot` the hub's latest frame; `/slow` a frame every 200 ms, 20 frames;
+///   `/play` the [`Script`].
 #[derive(Debug)]
 pub struct Running {
     /// Where it listens.
     pub addr: SocketAddr,
     /// The hub behind `/live` and `/snapshot`.
     pub hub: FrameHub,
+    /// What `/play` plays.
+    pub script: Script,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -127,6 +173,7 @@ pub async fn start(
     server: Server,
 ) -> std::io::Result<Running> {
     let hub = FrameHub::new();
+    let script = Script::default();
     let listener = server
         .bind("127.0.0.1:0".parse().map_err(std::io::Error::other)?)
         .await?;
@@ -146,6 +193,13 @@ pub async fn start(
                 .route("/error", get(|| async { error_stream() }))
                 .route("/slow", get(|| async { slow_stream() }))
                 .route(
+                    "/play",
+                    get({
+                        let script = script.clone();
+                        move || async move { script.stream() }
+                    }),
+                )
+                .route(
                     "/live",
                     get(|State(h): State<FrameHub>| async move { h.subscribe() }),
                 )
@@ -158,13 +212,14 @@ pub async fn start(
             tokio::spawn(server.serve(listener, app))
         }
         Backend::Warp => {
-            let (h1, h2) = (hub.clone(), hub.clone());
+            let (h1, h2, play) = (hub.clone(), hub.clone(), script.clone());
             let routes = warp::path::end()
                 .map(|| PLAIN)
                 .or(warp::path("finite").map(|| Mjpeg::new(stream::iter(finite_frames()))))
                 .or(warp::path("burst").map(|| Mjpeg::new(stream::iter(burst_frames()))))
                 .or(warp::path("error").map(error_stream))
                 .or(warp::path("slow").map(slow_stream))
+                .or(warp::path("play").map(move || play.stream()))
                 .or(warp::path("live").map(move || h1.subscribe()))
                 .or(warp::path("snapshot").map(move || h2.snapshot()));
             tokio::spawn(mjpeg_warp::serve_with(
@@ -176,7 +231,7 @@ pub async fn start(
             ))
         }
         Backend::Tower => {
-            let h = hub.clone();
+            let (h, play) = (hub.clone(), script.clone());
             let svc = ServiceBuilder::new().layer(layer).service(service_fn(
                 move |req: Request<Incoming>| {
                     let res = match req.uri().path() {
@@ -185,6 +240,7 @@ pub async fn start(
                         "/burst" => Mjpeg::new(stream::iter(burst_frames())).into_http_response(),
                         "/error" => error_stream().into_http_response(),
                         "/slow" => slow_stream().into_http_response(),
+                        "/play" => play.stream().into_http_response(),
                         "/live" => h.subscribe().into_http_response(),
                         "/snapshot" => h.snapshot().into_http_response(),
                         _ => {
@@ -199,5 +255,10 @@ pub async fn start(
             tokio::spawn(server.serve(listener, svc))
         }
     };
-    Ok(Running { addr, hub, task })
+    Ok(Running {
+        addr,
+        hub,
+        script,
+        task,
+    })
 }

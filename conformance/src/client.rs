@@ -18,8 +18,12 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub enum Outcome {
     /// The property holds; the text says what was seen.
     Pass(String),
-    /// The check could not run here (a real client is missing).
+    /// The check could not run here (a real client is missing): a failure
+    /// under `--require-clients`.
     Skip(String),
+    /// The check does not apply to this target or client (e.g. lifecycle
+    /// hooks of a server that is not ours): never a failure.
+    NotApplicable(String),
 }
 
 /// What a check returns: `Err` is a failure, with the detail.
@@ -176,5 +180,97 @@ impl Disconnects {
     /// What was recorded so far.
     pub fn seen(&self) -> Vec<(DisconnectReason, usize)> {
         self.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+/// A whole finite response, read with the tolerant decoder.
+#[derive(Debug)]
+pub struct Whole {
+    /// The non-empty parts, in order.
+    pub parts: Vec<Part>,
+    /// Whether the close delimiter came.
+    pub closed: bool,
+    /// Parts with an empty body (Chromium commits one as a broken image).
+    pub empty: u64,
+    /// The raw body.
+    pub body: bytes::Bytes,
+}
+
+/// Reads a whole finite response, counting empty parts.
+pub async fn whole(res: reqwest::Response) -> Result<Whole, String> {
+    let ct = content_type(&res)?;
+    let mut decoder = Decoder::from_content_type(&ct).context("content-type")?;
+    let body = tokio::time::timeout(PATIENCE, res.bytes())
+        .await
+        .context("body did not end")?
+        .context("body failed")?;
+    decoder.push(&body);
+    let mut parts = Vec::new();
+    while let Some(part) = decoder.next_part().context("invalid part")? {
+        parts.push(part);
+    }
+    while let Some(part) = decoder.finish().context("invalid end")? {
+        parts.push(part);
+    }
+    Ok(Whole {
+        parts,
+        closed: decoder.is_closed(),
+        empty: decoder.empty_parts_skipped(),
+        body,
+    })
+}
+
+/// The response headers but `date` (which differs from one second to the next).
+pub fn headers_but_date(h: &http::HeaderMap) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = h
+        .iter()
+        .filter(|(n, _)| *n != http::header::DATE)
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The body of the part the close delimiter ends (`None`: no close
+/// delimiter, or no part before it). Read from the raw bytes, not the
+/// decoder: a delimiter followed straight by the close delimiter is an
+/// empty part to a browser, whatever a tolerant parser makes of it.
+pub fn last_part_body<'a>(body: &'a [u8], boundary: &str) -> Option<&'a [u8]> {
+    let find_last =
+        |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).rposition(|w| w == needle);
+    let close = format!("--{boundary}--");
+    let close_at = find_last(body, close.as_bytes())?;
+    let open = format!("--{boundary}\r\n");
+    let open_at = find_last(&body[..close_at], open.as_bytes())?;
+    let part = &body[open_at + open.len()..close_at];
+    let body = if let Some(rest) = part.strip_prefix(b"\r\n") {
+        rest // no headers
+    } else {
+        let end = part.windows(4).position(|w| w == b"\r\n\r\n")?;
+        &part[end + 4..]
+    };
+    // The CRLF before the close delimiter belongs to the delimiter.
+    let body = body.strip_suffix(b"\r\n").unwrap_or(body);
+    Some(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_last_part_before_the_close_delimiter() {
+        let ok = b"--B\r\nContent-Type: a\r\n\r\nhi\r\n--B--\r\n";
+        assert_eq!(last_part_body(ok, "B"), Some(&b"hi"[..]));
+        let empty_advance = b"--B\r\nA: 1\r\n\r\nhi\r\n--B\r\nA: 1\r\n\r\n\r\n--B--\r\n";
+        assert_eq!(last_part_body(empty_advance, "B"), Some(&b""[..]));
+        let empty_standard = b"--B\r\nA: 1\r\n\r\nhi\r\n--B\r\n\r\n--B--\r\n";
+        assert_eq!(last_part_body(empty_standard, "B"), Some(&b""[..]));
+        assert_eq!(last_part_body(b"--B\r\n\r\nhi\r\n", "B"), None);
     }
 }

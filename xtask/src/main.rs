@@ -6,7 +6,7 @@ use std::process::{Command, ExitCode};
 const TASKS: &[(&str, &str)] = &[
     (
         "ci",
-        "everything CI runs: fmt check, clippy, tests, rustdoc (all denying warnings), conformance",
+        "everything CI runs: fmt check, clippy, tests, rustdoc (all denying warnings), packaging, conformance",
     ),
     ("test", "cargo test --workspace"),
     (
@@ -15,7 +15,8 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "conformance",
-        "every check on every backend; [--backend axum|warp|tower] [--check NAME] [--json PATH] [--require-clients]",
+        "wire checks on every backend, then six real clients x every scenario; [--url http://HOST:PORT/PATH] \
+         [--backend axum|warp|tower] [--check NAME] [--client NAME] [--scenario NAME] [--json PATH] [--html PATH] [--require-clients]",
     ),
 ];
 
@@ -64,12 +65,33 @@ fn ci() -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
+    package()?;
     // CI must prove the real clients too; locally a missing one is a skip.
-    let mut args = vec!["--json".to_string(), "target/conformance.json".to_string()];
+    let mut args: Vec<String> = [
+        "--json",
+        "target/conformance.json",
+        "--html",
+        "target/conformance.html",
+    ]
+    .map(String::from)
+    .to_vec();
     if env::var_os("CI").is_some_and(|v| v == "true") {
         args.push("--require-clients".into());
     }
     conformance(&args)
+}
+
+/// The crates meant for crates.io, packaged and built from their archives
+/// as a user would get them (cargo resolves their dependencies on each other
+/// through a temporary local registry).
+const PUBLISHED: &[&str] = &["mjpeg-tower", "mjpeg-axum", "mjpeg-warp"];
+
+fn package() -> Result<(), String> {
+    let mut args = vec!["package", "--allow-dirty", "--quiet"];
+    for name in PUBLISHED {
+        args.extend(["--package", name]);
+    }
+    cargo(&args, &[])
 }
 
 fn conformance(extra: &[String]) -> Result<(), String> {

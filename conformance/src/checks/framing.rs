@@ -6,7 +6,9 @@ use mjpeg_tower::server::Server;
 use mjpeg_tower::{DisconnectReason, Frame, Framing, MjpegLayer};
 
 use crate::backend::{self, Backend, finite_frames};
-use crate::client::{CheckResult, Context, Disconnects, Outcome, all_parts, frames_of, get, parts};
+use crate::client::{
+    CheckResult, Context, Disconnects, Outcome, all_parts, frames_of, get, parts, whole,
+};
 use crate::ensure;
 
 pub(super) async fn payload_bytes_and_order_exact(b: Backend) -> CheckResult {
@@ -41,6 +43,7 @@ pub(super) async fn content_length_exact_per_part(b: Backend) -> CheckResult {
         .await
         .context("start")?;
     let (got, _) = all_parts(get(&running.url("/finite")).await?).await?;
+    let got = frames_of(got);
     ensure!(
         got.len() == finite_frames().len(),
         "{} parts, want {}",
@@ -149,5 +152,90 @@ pub(super) async fn http2_h2c_stream_valid(b: Backend) -> CheckResult {
     );
     Ok(Outcome::Pass(
         "HTTP/2 prior knowledge, no hop-by-hop, all parts".into(),
+    ))
+}
+
+/// With `AdvanceHeaders`, a frame with its own part headers cannot use the
+/// header block sent ahead. Whatever the layer does instead, it must not
+/// close that block as an empty part: Chromium commits it as a broken image.
+pub(super) async fn no_empty_part_before_own_headers(b: Backend) -> CheckResult {
+    let running = backend::start(b, MjpegLayer::new(), Server::new())
+        .await
+        .context("start")?;
+    let stamp = http::HeaderName::from_static("x-timestamp");
+    running.script.set(
+        (0..3u8)
+            .map(|n| {
+                let frame = Frame::jpeg(vec![n; 100])
+                    .with_header(stamp.clone(), http::HeaderValue::from(u16::from(n)));
+                (Duration::ZERO, frame)
+            })
+            .collect(),
+    );
+    let got = whole(get(&running.url("/play")).await?).await?;
+    // Three frames, the last one again at the end (never an empty part).
+    ensure!(
+        got.parts.len() == 4 && got.closed,
+        "{} parts, closed: {}",
+        got.parts.len(),
+        got.closed
+    );
+    ensure!(
+        got.parts
+            .iter()
+            .all(|p| p.headers.contains_key("x-timestamp")),
+        "a part lost its own header"
+    );
+    ensure!(
+        got.empty == 0,
+        "{} empty part(s) on the wire for 3 frames with their own headers (AdvanceHeaders)",
+        got.empty
+    );
+    Ok(Outcome::Pass(
+        "3 frames with own headers, no empty part (AdvanceHeaders)".into(),
+    ))
+}
+
+/// A finite stream must end on its last frame: a part opened (a header
+/// block sent ahead, or a bare delimiter) and then closed by the close
+/// delimiter is an empty last part, and WebKit then shows a blank image.
+pub(super) async fn no_empty_part_at_finite_end(b: Backend) -> CheckResult {
+    for framing in [Framing::AdvanceHeaders, Framing::Standard] {
+        let layer = MjpegLayer::new()
+            .framing(framing)
+            .boundary("B")
+            .context("boundary")?;
+        let running = backend::start(b, layer, Server::new())
+            .await
+            .context("start")?;
+        let got = whole(get(&running.url("/finite")).await?).await?;
+        // The frames, then the last again, filling the part left open.
+        ensure!(
+            got.parts.len() == finite_frames().len() + 1 && got.closed,
+            "{framing:?}: {} parts, closed: {}",
+            got.parts.len(),
+            got.closed
+        );
+        ensure!(
+            got.empty == 0,
+            "{framing:?}: {} empty part(s) on the wire",
+            got.empty
+        );
+        let last = crate::client::last_part_body(&got.body, "B").ok_or("no close delimiter")?;
+        let want = finite_frames()
+            .last()
+            .map(|f| f.data().clone())
+            .unwrap_or_default();
+        let tail =
+            String::from_utf8_lossy(&got.body[got.body.len().saturating_sub(40)..]).into_owned();
+        ensure!(
+            last == want.as_ref(),
+            "{framing:?}: the part before the close delimiter has {} bytes, not the last frame's {} (ends {tail:?})",
+            last.len(),
+            want.len()
+        );
+    }
+    Ok(Outcome::Pass(
+        "both framings end on the last frame, then --B--".into(),
     ))
 }

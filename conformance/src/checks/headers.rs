@@ -5,7 +5,9 @@ use mjpeg_tower::MjpegLayer;
 use mjpeg_tower::server::Server;
 
 use crate::backend::{self, Backend, PLAIN};
-use crate::client::{CheckResult, Context, Outcome, content_type, get, parts};
+use crate::client::{
+    CheckResult, Context, Outcome, content_type, get, headers_but_date, parts, wait_until,
+};
 use crate::ensure;
 
 pub(super) async fn status_and_content_type_with_boundary(b: Backend) -> CheckResult {
@@ -154,24 +156,89 @@ pub(super) async fn head_request_answered(b: Backend) -> CheckResult {
     let running = backend::start(b, layer.clone(), Server::new())
         .await
         .context("start")?;
+    running.hub.publish(mjpeg_tower::Frame::jpeg(&b"frame"[..]));
     let client = reqwest::Client::new();
+    let get = client
+        .get(running.url("/live"))
+        .send()
+        .await
+        .context("GET")?;
+    let want = headers_but_date(get.headers());
+    drop(get);
+    wait_until("the GET viewer to leave", || layer.stats().active == 0).await?;
+    let before = layer.stats().total_connections;
     let res = client
         .head(running.url("/live"))
         .send()
         .await
         .context("HEAD")?;
     ensure!(res.status() == 200, "status {}", res.status());
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap_or("?").to_string());
+    // A HEAD answers what GET would: an endless stream has no length.
+    let len = res.headers().get("content-length");
     ensure!(
-        ct.as_deref()
-            .is_some_and(|c| c.starts_with("multipart/x-mixed-replace")),
-        "content-type {ct:?}"
+        len.is_none(),
+        "HEAD says content-length {len:?}; GET has none"
     );
+    let got: Vec<_> = headers_but_date(res.headers())
+        .into_iter()
+        .filter(|(n, _)| n != "transfer-encoding")
+        .collect();
+    let want: Vec<_> = want
+        .into_iter()
+        .filter(|(n, _)| n != "transfer-encoding")
+        .collect();
+    ensure!(got == want, "HEAD headers {got:?}, GET's {want:?}");
     let body = res.bytes().await.context("body")?;
     ensure!(body.is_empty(), "HEAD got {} body bytes", body.len());
-    ensure!(layer.stats().total_connections == 0, "HEAD opened a stream");
-    Ok(Outcome::Pass("200 with headers, no body, no viewer".into()))
+    ensure!(
+        layer.stats().total_connections == before,
+        "HEAD opened a stream"
+    );
+    Ok(Outcome::Pass(
+        "200 with GET's headers, no content-length, no body, no viewer".into(),
+    ))
+}
+
+pub(super) async fn head_when_full_answers_503(b: Backend) -> CheckResult {
+    let layer = MjpegLayer::new().max_clients(Some(1));
+    let running = backend::start(b, layer.clone(), Server::new())
+        .await
+        .context("start")?;
+    running.hub.publish(mjpeg_tower::Frame::jpeg(&b"frame"[..]));
+    let client = reqwest::Client::new();
+    let first = client
+        .get(running.url("/live"))
+        .send()
+        .await
+        .context("GET")?;
+    ensure!(first.status() == 200, "first viewer got {}", first.status());
+    let get = client
+        .get(running.url("/live"))
+        .send()
+        .await
+        .context("GET")?;
+    let head = client
+        .head(running.url("/live"))
+        .send()
+        .await
+        .context("HEAD")?;
+    ensure!(
+        get.status() == 503,
+        "a second GET got {}, want 503",
+        get.status()
+    );
+    ensure!(
+        head.status() == get.status(),
+        "HEAD got {} while GET gets {} (max_clients full)",
+        head.status(),
+        get.status()
+    );
+    ensure!(
+        head.headers().get("retry-after") == get.headers().get("retry-after"),
+        "HEAD retry-after {:?}, GET's {:?}",
+        head.headers().get("retry-after"),
+        get.headers().get("retry-after")
+    );
+    drop(first);
+    Ok(Outcome::Pass("503 + Retry-After, as GET".into()))
 }

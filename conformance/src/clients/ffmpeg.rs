@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use super::{ClientError, find_program};
+use super::decoded::Decoded;
+use super::process::{Records, run_decoder};
+use super::{ClientError, Seen, find_program};
 
 const PROGRAM: &str = "ffmpeg";
 
@@ -114,6 +116,38 @@ pub async fn run(url: &str, n: usize, timeout: Duration) -> Result<FfmpegReport,
         status: output.status,
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     })
+}
+
+/// Decodes up to `n` pictures of the stream at `url` (at most `timeout`),
+/// each scaled to one RGB pixel on stdout as it comes out.
+///
+/// # Errors
+/// [`ClientError::NotInstalled`] and [`ClientError::Spawn`]; what it decoded
+/// and printed is in the [`Decoded`] otherwise.
+pub async fn decode(url: &str, n: usize, timeout: Duration) -> Result<Decoded, ClientError> {
+    let program = ffmpeg_path().ok_or(ClientError::NotInstalled(PROGRAM))?;
+    let mut command = Command::new(program);
+    command
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
+        .args(["-f", "mpjpeg", "-i", url])
+        .arg("-frames:v")
+        .arg(n.to_string())
+        .args(["-vf", "scale=1:1", "-pix_fmt", "rgb24", "-f", "rawvideo"])
+        .args(["-flush_packets", "1", "-"]);
+    let out = run_decoder(PROGRAM, command, Records::Fixed(3), timeout).await?;
+    let frames = out
+        .records
+        .iter()
+        .map(|(t, px)| Seen {
+            t: *t as f64,
+            r: px[0],
+            g: px[1],
+            b: px[2],
+            a: 255,
+        })
+        .collect();
+    // `-loglevel error`: every line is an error.
+    Ok(Decoded::new(frames, &out.stderr, out.status, |_| true))
 }
 
 /// The MD5s of framemd5 output: `stream, dts, pts, duration, size, md5` lines

@@ -1,17 +1,26 @@
-//! Real clients driven against a live server: headless Chromium (through a
-//! viewer page that reports what it drew) and ffmpeg's `mpjpeg` demuxer.
+//! Real clients driven against a live server.
 //!
-//! Both are plain child processes: no WebDriver or DevTools protocol. Each
-//! check first asks [`chromium::chromium_path`] or [`ffmpeg::ffmpeg_path`] so
-//! a machine without the program can say "skipped: not installed".
+//! Browsers (headless Chromium, headless Firefox ESR, WebKitGTK's MiniBrowser
+//! through `WebKitWebDriver`) open a viewer page that reports what it drew
+//! ([`page`]); decoders (ffmpeg's `mpjpeg` demuxer, GStreamer's
+//! `multipartdemux`, OpenCV's `VideoCapture`) report each decoded picture's
+//! colour ([`decoded::Decoded`]). Each runs in its own process group, killed
+//! whole at the end. A machine without a program reports it as not
+//! installed, and the check says "skipped".
 //!
 //! Frames are solid colours from [`PALETTE`], far enough apart that the
 //! nearest palette entry identifies a frame after lossy JPEG coding.
 
 pub mod chromium;
+pub mod decoded;
 pub mod ffmpeg;
+pub mod firefox;
+pub mod gstreamer;
+pub mod opencv;
 pub mod page;
 pub mod page_server;
+pub(crate) mod process;
+pub mod webkit;
 
 use std::fmt;
 use std::io;
@@ -122,6 +131,13 @@ pub struct Seen {
     pub g: u8,
     /// Blue.
     pub b: u8,
+    /// Alpha (0: nothing drawn there, e.g. a blank image).
+    #[serde(default = "opaque")]
+    pub a: u8,
+}
+
+fn opaque() -> u8 {
+    255
 }
 
 impl Seen {
@@ -207,7 +223,14 @@ pub fn unix_ms() -> u64 {
 /// # Errors
 /// If the encoder fails (it does not for these sizes).
 pub fn solid_jpeg(colour: Colour) -> Result<Vec<u8>, ClientError> {
-    let (w, h) = (64u16, 48u16);
+    solid_jpeg_sized(colour, 64, 48)
+}
+
+/// A solid-colour `w` x `h` JPEG.
+///
+/// # Errors
+/// If the encoder fails (e.g. a zero size).
+pub fn solid_jpeg_sized(colour: Colour, w: u16, h: u16) -> Result<Vec<u8>, ClientError> {
     let pixels: Vec<u8> = (0..usize::from(w) * usize::from(h))
         .flat_map(|_| [colour.r, colour.g, colour.b])
         .collect();
@@ -243,6 +266,7 @@ mod tests {
             r: c.r,
             g: c.g,
             b: c.b,
+            a: 255,
         };
         // frame 3 (b at 2500) is never drawn again after 1510.
         let seen = [seen(1020.0, a), seen(1510.0, b), seen(2400.0, a)];

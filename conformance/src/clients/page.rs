@@ -20,12 +20,16 @@ pub struct PageOptions {
     /// `crossorigin="anonymous"`, so a stream on another origin must send
     /// `Access-Control-Allow-Origin` for the canvas to be readable.
     pub stream_url: String,
-    /// Where the page POSTs its [`PageReport`] (same origin).
+    /// Where the page POSTs its [`PageReport`] (any origin: a simple
+    /// `no-cors` request).
     pub report_url: String,
     /// How long the page watches.
     pub duration: Duration,
     /// Stop early after this many colour changes (`0`: never).
     pub max_changes: usize,
+    /// How many images show the stream (each with its own query string, so
+    /// the browser opens a connection for each); the first is sampled.
+    pub streams: usize,
 }
 
 impl PageOptions {
@@ -36,6 +40,7 @@ impl PageOptions {
             report_url: "/report".to_owned(),
             duration,
             max_changes: 0,
+            streams: 1,
         }
     }
 }
@@ -70,6 +75,22 @@ pub struct PageReport {
     pub final_width: u32,
     /// Exceptions while sampling (e.g. `drawImage` on a broken image).
     pub errors: Vec<String>,
+    /// The pixel shown when the page stopped watching (`None`: nothing
+    /// could be drawn: a broken or missing image).
+    #[serde(default)]
+    pub final_pixel: Option<Seen>,
+    /// The image as shown at the end, as a PNG `data:` URL.
+    #[serde(default)]
+    pub thumbnail: Option<String>,
+    /// Milliseconds with nothing to show after a frame had been drawn.
+    #[serde(default)]
+    pub blank_ms: u64,
+    /// Images on the page.
+    #[serde(default)]
+    pub streams: usize,
+    /// Images that showed a frame at some point.
+    #[serde(default)]
+    pub streams_drawn: usize,
 }
 
 impl PageReport {
@@ -113,11 +134,23 @@ pub fn html(options: &PageOptions) -> String {
         .replace("__REPORT__", &js_string(&options.report_url))
         .replace("__MS__", &options.duration.as_millis().to_string())
         .replace("__CHANGES__", &options.max_changes.to_string());
+    let images: String = (0..options.streams.max(1))
+        .map(|n| {
+            let src = match n {
+                0 => options.stream_url.clone(),
+                n if options.stream_url.contains('?') => format!("{}&n={n}", options.stream_url),
+                n => format!("{}?n={n}", options.stream_url),
+            };
+            format!(
+                "<img class=\"v\" crossorigin=\"anonymous\" src=\"{}\" alt=\"stream {n}\">\n",
+                attr(&src)
+            )
+        })
+        .collect();
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>mjpeg viewer</title></head>\n\
-         <body style=\"margin:0\">\n<img id=\"v\" crossorigin=\"anonymous\" src=\"{}\" alt=\"stream\">\n<script>\n{script}</script>\n\
-         </body></html>\n",
-        attr(&options.stream_url)
+         <body style=\"margin:0\">\n{images}<script>\n{script}</script>\n\
+         </body></html>\n"
     )
 }
 
@@ -125,51 +158,105 @@ const SCRIPT: &str = r#"(() => {
   const q = new URLSearchParams(location.search);
   const ms = Number(q.get('ms') || __MS__);
   const maxChanges = Number(q.get('changes') || __CHANGES__);
-  const img = document.getElementById('v');
+  const imgs = Array.from(document.querySelectorAll('img.v'));
+  const img = imgs[0];
   const canvas = document.createElement('canvas');
   canvas.width = 8;
   canvas.height = 8;
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   const started = Date.now();
-  const seen = [], events = [], errors = [];
-  let samples = 0, last = '', done = false;
+  const seen = [], events = [], errors = [], drawn = imgs.map(() => false);
+  let samples = 0, last = '', done = false, busy = 0, blankMs = 0, lastTick = started;
   const onEvent = (kind) => () =>
     events.push({ t: Date.now(), kind, width: img.naturalWidth });
   img.addEventListener('load', onEvent('load'));
   img.addEventListener('error', onEvent('error'));
-  const finish = () => {
+  // Firefox draws a stale first part of a multipart image into a canvas;
+  // an ImageBitmap of the element holds the part on screen (it rejects
+  // between parts: that sample is skipped).
+  const source = async () =>
+    typeof createImageBitmap === 'function' ? await createImageBitmap(img) : img;
+  const pixel = (src) => {
+    ctx.clearRect(0, 0, 8, 8);
+    ctx.drawImage(src, 0, 0, 8, 8);
+    return ctx.getImageData(4, 4, 1, 1).data;
+  };
+  // Settles within `ms` milliseconds whatever `p` does (a hung decode).
+  const within = (p, ms) => Promise.race([
+    p, new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), ms)),
+  ]);
+  const finish = async () => {
+    if (done) return;
     done = true;
     clearInterval(timer);
+    let final_pixel = null, thumbnail = null;
+    try {
+      const src = await within(source(), 1000);
+      const d = pixel(src);
+      final_pixel = { t: Date.now(), r: d[0], g: d[1], b: d[2], a: d[3] };
+      const thumb = document.createElement('canvas');
+      thumb.width = Math.min(img.naturalWidth, 160) || 1;
+      thumb.height = Math.max(1, Math.round(thumb.width * img.naturalHeight / (img.naturalWidth || 1)));
+      thumb.getContext('2d').drawImage(src, 0, 0, thumb.width, thumb.height);
+      thumbnail = thumb.toDataURL('image/png');
+    } catch (e) {
+      if (errors.length < 20) errors.push('final sample: ' + String(e));
+    }
     const report = {
       started, ended: Date.now(), samples, seen, events, errors,
       complete: img.complete, final_width: img.naturalWidth,
+      final_pixel, thumbnail, blank_ms: blankMs,
+      streams: imgs.length, streams_drawn: drawn.filter((d) => d).length,
     };
+    // Close the streams first: with six of them open, the browser's
+    // connections to this origin are all taken and the report would wait.
+    imgs.forEach((el) => el.removeAttribute('src'));
+    window.stop();
+    // A simple no-cors request: the report may go to another origin (whose
+    // connections the streams do not hold), without a preflight.
     fetch(__REPORT__, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      mode: 'no-cors',
+      headers: { 'content-type': 'text/plain' },
       body: JSON.stringify(report),
     }).catch((e) => console.error('report failed', e));
   };
-  const sample = () => {
-    if (done) return;
-    samples++;
+  const sample = async () => {
     const now = Date.now();
+    if (done || (busy && now - busy < 1000)) return;
+    busy = now;
+    samples++;
+    imgs.forEach((el, i) => { if (el.naturalWidth > 0) drawn[i] = true; });
     if (img.naturalWidth > 0) {
+      let src = null;
       try {
-        ctx.drawImage(img, 0, 0, 8, 8);
-        const d = ctx.getImageData(4, 4, 1, 1).data;
-        const key = d[0] + ',' + d[1] + ',' + d[2];
-        if (key !== last) {
-          last = key;
-          seen.push({ t: now, r: d[0], g: d[1], b: d[2] });
+        src = await within(source(), 1000);
+      } catch (e) {
+        src = null;
+      }
+      try {
+        if (src) {
+          const d = pixel(src);
+          const key = d[0] + ',' + d[1] + ',' + d[2] + ',' + d[3];
+          if (key !== last) {
+            last = key;
+            seen.push({ t: now, r: d[0], g: d[1], b: d[2], a: d[3] });
+          }
         }
       } catch (e) {
         if (errors.length < 20) errors.push(String(e));
       }
+    } else if (seen.length > 0) {
+      blankMs += now - lastTick;
     }
-    if (now - started >= ms || (maxChanges > 0 && seen.length >= maxChanges)) finish();
+    lastTick = now;
+    busy = 0;
+    // For a driver asking what a page that never reported was doing.
+    window.mjpegState = { samples, drawn: seen.length, events: events.length, errors: errors.length };
+    if (maxChanges > 0 && seen.length >= maxChanges) finish();
   };
   const timer = setInterval(sample, 10);
+  setTimeout(finish, ms);
 })();
 "#;
 
@@ -184,11 +271,15 @@ mod tests {
         options.max_changes = 7;
         let page = html(&options);
         assert!(page.contains(
-            r#"<img id="v" crossorigin="anonymous" src="/stream?a=1&amp;b=&quot;2&quot;""#
+            r#"<img class="v" crossorigin="anonymous" src="/stream?a=1&amp;b=&quot;2&quot;""#
         ));
         assert!(page.contains("|| 4000)") && page.contains("|| 7)"));
         assert!(page.contains(r#"fetch("/r\u003c/script\u003e""#));
         assert_eq!(page.matches("</script>").count(), 1);
+        options.streams = 3;
+        let page = html(&options);
+        assert_eq!(page.matches("<img ").count(), 3);
+        assert!(page.contains(r#"src="/stream?a=1&amp;b=&quot;2&quot;&amp;n=2""#));
     }
 
     #[test]
