@@ -56,6 +56,7 @@
 //! `nats pub`) is taken as a whole frame, its headers as part headers.
 #![forbid(unsafe_code)]
 
+mod broker;
 mod edge;
 mod error;
 mod link;
@@ -63,6 +64,7 @@ mod origin;
 mod subject;
 mod wire;
 
+pub use self::broker::{BrokerError, LocalBroker};
 pub use self::edge::{EdgeBuilder, EdgeStats, NatsEdge};
 pub use self::error::{ConnectError, EdgeError, NameError};
 pub use self::origin::{NatsOrigin, OriginBuilder, OriginStats};

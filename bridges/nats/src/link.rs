@@ -22,7 +22,8 @@ pub(crate) struct Link {
     disconnects: AtomicU64,
     slow_consumer: AtomicU64,
     last_error: Mutex<Option<String>>,
-    /// Woken on every (re)connect.
+    /// Woken on every (re)connect; one waiter (the edge task), so a permit
+    /// is kept when it is busy.
     pub(crate) connected: Notify,
 }
 
@@ -62,7 +63,7 @@ impl Link {
         match event {
             Event::Connected => {
                 self.connects.fetch_add(1, Relaxed);
-                self.connected.notify_waiters();
+                self.connected.notify_one();
             }
             Event::Disconnected => {
                 self.disconnects.fetch_add(1, Relaxed);
