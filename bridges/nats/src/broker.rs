@@ -28,6 +28,8 @@ const KNOWN_PLACES: &[&str] = &["/usr/sbin/nats-server", "/usr/bin/nats-server"]
 pub struct LocalBroker {
     program: PathBuf,
     port: u16,
+    /// JetStream's store directory, when enabled.
+    jetstream: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -70,6 +72,23 @@ impl LocalBroker {
         let mut broker = Self {
             program: Self::find()?,
             port,
+            jetstream: None,
+            child: None,
+        };
+        broker.spawn()?;
+        Ok(broker)
+    }
+
+    /// Starts a broker with JetStream enabled (`-js`), storing under
+    /// `store_dir` (which the caller creates and removes).
+    ///
+    /// # Errors
+    /// As [`start`](Self::start).
+    pub fn start_jetstream(store_dir: &Path) -> Result<Self, BrokerError> {
+        let mut broker = Self {
+            program: Self::find()?,
+            port: free_port().map_err(BrokerError::Io)?,
+            jetstream: Some(store_dir.to_owned()),
             child: None,
         };
         broker.spawn()?;
@@ -109,8 +128,12 @@ impl LocalBroker {
     }
 
     fn spawn(&mut self) -> Result<(), BrokerError> {
-        let child = Command::new(&self.program)
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+        let mut command = Command::new(&self.program);
+        command.args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
+        if let Some(dir) = &self.jetstream {
+            command.arg("-js").arg("-sd").arg(dir);
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
