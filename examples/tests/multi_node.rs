@@ -1,5 +1,6 @@
 //! The multi-node example: an origin and three edges over a real
 //! `nats-server`, each edge serving its own viewers.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 mod support;
 

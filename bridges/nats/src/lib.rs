@@ -51,9 +51,17 @@
 //!   broker's slow-consumer handling protects the origin and other edges.
 //!
 //! # Wire format
-//! Messages carry `Mjpeg-Frame` and `Mjpeg-Chunk` headers (see
-//! [`wire`](crate#wire-format)); a message without them (say, from
-//! `nats pub`) is taken as a whole frame, its headers as part headers.
+//! Every message carries `Mjpeg-Frame: <origin id>.<sequence>` and
+//! `Mjpeg-Chunk: <index>/<count>`; the first piece of a frame also carries its
+//! `Content-Type`, its part headers and `Mjpeg-Sent` (the origin's clock in
+//! microseconds). Part headers named like these are not forwarded. A message
+//! without them (say, from `nats pub`) is taken as a whole frame, its headers
+//! as part headers.
+//!
+//! # Tests and examples
+//! [`LocalBroker`] starts Debian's `nats-server` on a free loopback port.
+//! The example `latest_choice` measures the two ways of serving late joiners
+//! (asking the origin, or a JetStream stream).
 #![forbid(unsafe_code)]
 
 mod broker;

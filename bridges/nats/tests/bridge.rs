@@ -1,4 +1,5 @@
 //! Origin -> real `nats-server` -> edges -> HTTP viewers.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 mod support;
 

@@ -1,6 +1,6 @@
 //! Shared by the integration tests: a real broker (or a skip), an edge
 //! served over HTTP, and a viewer reading its parts.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::net::SocketAddr;
 use std::pin::Pin;
