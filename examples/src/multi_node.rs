@@ -89,7 +89,7 @@ pub fn edge_app(hub: FrameHub, edge: NatsEdge, name: &str) -> Router {
             "{name}: frames from subject {}; /nats has the bridge's counters.",
             edge.subject()
         ));
-    let layer = MjpegLayer::new().heartbeat(EDGE_HEARTBEAT);
+    let layer = MjpegLayer::new().heartbeat(Some(EDGE_HEARTBEAT));
     crate::broadcast::router(hub, layer, &page).route(
         "/nats",
         get(move || {

@@ -81,7 +81,7 @@ impl ServedEdge {
                 get(|State(hub): State<FrameHub>| async move { hub.subscribe() }),
             )
             .with_state(hub.clone())
-            .layer(MjpegLayer::new().heartbeat(heartbeat));
+            .layer(MjpegLayer::new().heartbeat(Some(heartbeat)));
         let listener = mjpeg_axum::bind("127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
