@@ -4,10 +4,12 @@
 //! and open <http://127.0.0.1:8080/>. Without `--nats`, a local
 //! `nats-server` is started on a free port. The launcher runs this same
 //! binary as `multi-node origin ...` and `multi-node edge ...` children;
-//! Ctrl-C stops them all.
+//! Ctrl-C stops them all. Edges listen on the ports after `--addr`'s; with
+//! port 0 every process takes a free port.
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, ExitCode};
+use std::process::{Child, ChildStdout, Command, ExitCode, Stdio};
 
 use mjpeg_axum::Server;
 use mjpeg_examples::args::{Args, in_range, unknown};
@@ -123,23 +125,19 @@ async fn launch(args: Args) -> Result<ExitCode, String> {
     let me = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
     let mut children = Children(Vec::new());
     let size = o.size.to_string();
-    children.spawn(
-        &me,
-        &[
-            "origin",
-            "--nats",
-            &url,
-            "--fps",
-            &o.fps.to_string(),
-            "--size",
-            &size,
-        ],
-    )?;
+    let fps = o.fps.to_string();
+    let origin = ["origin", "--nats", &url, "--fps", &fps, "--size", &size];
+    children.spawn(&me, &origin)?;
     let mut edges = Vec::new();
     for i in 1..=o.edges {
-        let addr = SocketAddr::new(o.addr.ip(), o.addr.port().wrapping_add(i));
-        children.spawn(&me, &["edge", "--nats", &url, "--addr", &addr.to_string()])?;
-        edges.push(addr);
+        // Port 0: every edge takes a free port and says which.
+        let port = match o.addr.port() {
+            0 => 0,
+            port => port.wrapping_add(i),
+        };
+        let addr = SocketAddr::new(o.addr.ip(), port).to_string();
+        let stdout = children.spawn_piped(&me, &["edge", "--nats", &url, "--addr", &addr])?;
+        edges.push(announced(stdout)?);
     }
     serving::announce(&listener, o.addr);
     let app = multi_node::launcher_app(&edges);
@@ -160,6 +158,37 @@ impl Children {
         self.0.push(child);
         Ok(())
     }
+
+    /// Starts a child whose standard output this process reads.
+    fn spawn_piped(
+        &mut self,
+        program: &std::path::Path,
+        args: &[&str],
+    ) -> Result<ChildStdout, String> {
+        let mut child = Command::new(program)
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {} {}: {e}", program.display(), args.join(" ")))?;
+        let stdout = child.stdout.take();
+        self.0.push(child);
+        stdout.ok_or_else(|| "a child's output cannot be read".to_owned())
+    }
+}
+
+/// The address an edge announced (`open http://ADDR/`), echoing its lines.
+fn announced(stdout: ChildStdout) -> Result<SocketAddr, String> {
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(Ok(line)) = lines.next() {
+        println!("{line}");
+        if let Some(addr) = line.strip_prefix("open http://") {
+            let addr = addr.trim_end_matches('/');
+            return addr
+                .parse()
+                .map_err(|e| format!("an edge announced {addr:?}, not an address: {e}"));
+        }
+    }
+    Err("an edge exited before announcing its address (see above)".to_owned())
 }
 
 impl Drop for Children {
