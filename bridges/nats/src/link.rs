@@ -33,6 +33,11 @@ impl Link {
         self.connects.load(Relaxed).saturating_sub(1)
     }
 
+    /// Whether the connection is up: every loss was followed by a return.
+    pub(crate) fn is_connected(&self) -> bool {
+        self.connects.load(Relaxed) > self.disconnects.load(Relaxed)
+    }
+
     /// Times the connection was lost.
     pub(crate) fn disconnects(&self) -> u64 {
         self.disconnects.load(Relaxed)

@@ -2,7 +2,7 @@
 //! the latest frame.
 
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_nats::connection::State;
@@ -31,7 +31,6 @@ pub(crate) struct Shared {
     pub(crate) filled: Notify,
     max_message: Option<usize>,
     link: Arc<Link>,
-    connected: AtomicBool,
     published: AtomicU64,
     pub(crate) dropped: AtomicU64,
     dropped_disconnected: AtomicU64,
@@ -52,7 +51,6 @@ impl Shared {
             filled: Notify::new(),
             max_message,
             link,
-            connected: AtomicBool::new(true),
             published: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             dropped_disconnected: AtomicU64::new(0),
@@ -72,7 +70,7 @@ impl Shared {
             chunked: self.chunked.load(Relaxed),
             headers_skipped: self.headers_skipped.load(Relaxed),
             latest_requests: self.latest_requests.load(Relaxed),
-            connected: self.connected.load(Relaxed),
+            connected: self.link.is_connected(),
             disconnects: self.link.disconnects(),
             reconnects: self.link.reconnects(),
             last_error: self.link.last_error(),
@@ -110,9 +108,7 @@ pub(crate) async fn send_frames(client: Client, shared: Arc<Shared>) {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         let Some(stamped) = taken else { continue };
-        let connected = client.connection_state() == State::Connected;
-        shared.connected.store(connected, Relaxed);
-        if !connected {
+        if client.connection_state() != State::Connected {
             shared.dropped_disconnected.fetch_add(1, Relaxed);
             continue;
         }
