@@ -4,6 +4,8 @@
 //!   driver; runs every scenario and prints the report.
 //! - `bench server ...`: one server under test (spawned by the driver).
 //! - `bench load ...`: the load generator (spawned by the driver).
+//! - `bench nats-node --role origin|edge --nats URL ...`: one node of the
+//!   NATS fan-out scenario (spawned by the driver).
 //! - `bench fanout [--viewers N] [--frames N] [--size BYTES]`: the in-process
 //!   cost of `FrameHub::publish` and of handing a frame to a viewer.
 #![forbid(unsafe_code)]
@@ -14,6 +16,7 @@ mod driver;
 mod fanout;
 mod hist;
 mod load;
+mod nats;
 mod parse;
 mod server;
 mod sys;
@@ -24,6 +27,7 @@ fn main() {
         Some("server") => server::main(&args[1..]),
         Some("load") => load::main(&args[1..]),
         Some("fanout") => fanout::main(&args[1..]),
+        Some("nats-node") => nats::main(&args[1..]),
         _ => driver::main(&args),
     };
     std::process::exit(code);

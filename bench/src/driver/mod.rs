@@ -10,6 +10,7 @@
 
 mod json;
 mod measure;
+mod nats;
 mod plan;
 mod process;
 mod report;
@@ -75,12 +76,14 @@ pub(crate) fn main(args: &[String]) -> i32 {
 }
 
 fn run(args: &[String]) -> Result<i32, String> {
-    let a = Args::parse(args, &["quick", "help"])?;
+    let a = Args::parse(args, &["quick", "help", "no-nats"])?;
     if a.flag("help") {
         println!(
             "usage: bench [--quick] [--json PATH] [--only SUBSTRING] [--window SECS]\n       \
              bench server --kind raw|axum|warp [--unpaced] [--fps F] [--size BYTES] [--viewers N]\n       \
-             bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]"
+             bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]\n       \
+             NATS fan-out (after the scenarios, unless --no-nats or --only is given): \
+             [--nats-edges 3] [--nats-viewers 300 per edge; 100 with --quick]"
         );
         return Ok(0);
     }
@@ -129,6 +132,15 @@ fn run(args: &[String]) -> Result<i32, String> {
         }
         outcomes.push((sc.clone(), outcome));
     }
+    // The NATS fan-out (#15), in the same run; `--only nats` runs it alone.
+    let run_nats = !a.flag("no-nats") && only.as_deref().is_none_or(|o| o == "nats");
+    let nats_rows = if run_nats {
+        let edges = a.get("nats-edges", 3)?;
+        let per_edge = a.get("nats-viewers", if quick { 100 } else { 300 })?;
+        nats::run_all(&exe, edges, per_edge, &timing)
+    } else {
+        Vec::new()
+    };
     let total = started.elapsed();
 
     let report = Report {
@@ -141,6 +153,9 @@ fn run(args: &[String]) -> Result<i32, String> {
     println!();
     println!("{table}");
     println!("{}", targets_text(&targets));
+    if !nats_rows.is_empty() {
+        println!("{}", nats::table(&nats_rows));
+    }
     println!("total {:.0} s. Notes:", total.as_secs_f64());
     for note in notes() {
         println!("- {note}");
@@ -155,6 +170,11 @@ fn run(args: &[String]) -> Result<i32, String> {
         Outcome::Done(m) => m.errors > 0,
         Outcome::Skipped(_) => false,
     });
+    let failed = failed
+        || nats_rows.iter().any(|r| match r {
+            Ok(m) => m.errors > 0,
+            Err(why) => why.starts_with("FAILED"),
+        });
     if failed {
         eprintln!("bench: a scenario failed or had errors (see the table)");
     }

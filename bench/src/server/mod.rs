@@ -66,7 +66,7 @@ struct Opts {
     hwm: Option<usize>,
 }
 
-type StatsFn = Arc<dyn Fn() -> Value + Send + Sync>;
+pub(crate) type StatsFn = Arc<dyn Fn() -> Value + Send + Sync>;
 
 pub(crate) fn main(args: &[String]) -> i32 {
     exit_code(run(args))
@@ -106,7 +106,7 @@ async fn serve(opts: Opts, addr: SocketAddr) -> Result<(), String> {
     Ok(())
 }
 
-fn control(stats: &StatsFn) {
+pub(crate) fn control(stats: &StatsFn) {
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         let Ok(line) = line else { break };
@@ -121,7 +121,7 @@ fn control(stats: &StatsFn) {
 }
 
 /// Eight distinct JPEG-looking payloads of `size` bytes (SOI ... EOI), cycled by the producers.
-fn payloads(size: usize) -> Vec<Bytes> {
+pub(crate) fn payloads(size: usize) -> Vec<Bytes> {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     (0..8)
         .map(|_| {
