@@ -84,7 +84,7 @@ fn ci() -> Result<(), String> {
 /// The crates meant for crates.io, packaged and built from their archives
 /// as a user would get them (cargo resolves their dependencies on each other
 /// through a temporary local registry).
-const PUBLISHED: &[&str] = &["mjpeg-tower", "mjpeg-axum", "mjpeg-warp"];
+const PUBLISHED: &[&str] = &["mjpeg-tower", "mjpeg-axum", "mjpeg-warp", "mjpeg-nats"];
 
 fn package() -> Result<(), String> {
     let mut args = vec!["package", "--allow-dirty", "--quiet"];
