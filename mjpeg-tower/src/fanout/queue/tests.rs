@@ -164,3 +164,6 @@ fn tiny_and_empty_frames_are_charged_their_overhead_so_memory_stays_bounded() {
         );
     }
 }
+
+#[path = "proptests.rs"]
+mod proptests;
