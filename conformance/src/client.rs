@@ -82,26 +82,13 @@ pub async fn parts(res: reqwest::Response, n: usize) -> Result<Vec<Part>, String
 
 /// Reads a whole finite response; returns its parts and whether the close delimiter came.
 pub async fn all_parts(res: reqwest::Response) -> Result<(Vec<Part>, bool), String> {
-    let mut decoder = decoder_for(&res)?;
-    let body = tokio::time::timeout(PATIENCE, res.bytes())
-        .await
-        .context("body did not end")?
-        .context("body failed")?;
-    decoder.push(&body);
-    let mut parts = Vec::new();
-    while let Some(part) = decoder.next_part().context("invalid part")? {
-        parts.push(part);
-    }
-    while let Some(part) = decoder.finish().context("invalid end")? {
-        parts.push(part);
-    }
-    Ok((parts, decoder.is_closed()))
+    let got = whole(res).await?;
+    Ok((got.parts, got.closed))
 }
 
-/// The frames a closed stream carried. In the default framing a stream ends
-/// on its last frame twice: the part announced after it is filled with it
-/// (an empty part would show as a broken or blank image). That repeat is
-/// left out; a stream in `Standard` framing has none.
+/// The frames a closed stream carried. A stream ends on its last frame
+/// twice: the part left open after it is filled with it (an empty part would
+/// show as a broken or blank image). That repeat is left out.
 pub fn frames_of(mut parts: Vec<Part>) -> Vec<Part> {
     if let [.., a, b] = &parts[..] {
         if a.body == b.body {
@@ -198,8 +185,7 @@ pub struct Whole {
 
 /// Reads a whole finite response, counting empty parts.
 pub async fn whole(res: reqwest::Response) -> Result<Whole, String> {
-    let ct = content_type(&res)?;
-    let mut decoder = Decoder::from_content_type(&ct).context("content-type")?;
+    let mut decoder = decoder_for(&res)?;
     let body = tokio::time::timeout(PATIENCE, res.bytes())
         .await
         .context("body did not end")?

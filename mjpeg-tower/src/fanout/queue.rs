@@ -24,6 +24,9 @@ use crate::lifecycle::stats::StatsCell;
 pub(crate) const FRAME_OVERHEAD: usize =
     size_of::<SharedFrame>() + 2 * size_of::<usize>() + size_of::<Arc<SharedFrame>>();
 
+// The docs of `high_water_mark` and `HubStats` say "under 1 KiB".
+const _: () = assert!(FRAME_OVERHEAD < 1024, "the documented per-frame overhead");
+
 /// The bytes a queued frame is charged.
 fn cost(frame: &SharedFrame) -> usize {
     frame.frame().len() + FRAME_OVERHEAD

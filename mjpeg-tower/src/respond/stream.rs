@@ -33,8 +33,6 @@ pub(crate) struct StreamBody {
     /// Chunks of the part being sent: a part is never torn.
     out: VecDeque<Bytes>,
     phase: Phase,
-    /// The last part sent, kept only when a heartbeat or the final repeat needs it.
-    last: Option<EncodedPart>,
     /// Where the wire stands between parts.
     cursor: Cursor,
     /// Frames never sent because their payload contains the delimiter.
@@ -59,7 +57,6 @@ impl StreamBody {
             feed,
             out: VecDeque::with_capacity(4),
             phase: Phase::Opening,
-            last: None,
             cursor: Cursor::default(),
             unsendable: 0,
             heartbeat: heartbeat.map(Heartbeat::new),
@@ -111,9 +108,6 @@ impl StreamBody {
                     if let Some(heartbeat) = &mut self.heartbeat {
                         heartbeat.last_sent = Instant::now();
                     }
-                    if self.keeps_last() {
-                        self.last = Some(part);
-                    }
                 }
                 Poll::Ready(Pop::End(end)) => {
                     if let Some(err) = self.finish(end) {
@@ -127,17 +121,13 @@ impl StreamBody {
                     if !heartbeat.is_due(cx) {
                         return Poll::Pending;
                     }
-                    if let Some(last) = self.last.clone() {
+                    if let Some(last) = self.cursor.last().cloned() {
                         self.send(&last, 0);
                         self.conn.stats.heartbeats += 1;
                     }
                 }
             }
         }
-    }
-
-    fn keeps_last(&self) -> bool {
-        self.heartbeat.is_some() || self.repeat_final_frame
     }
 
     /// Queues the chunks that send `part` from where the wire stands.
@@ -166,7 +156,7 @@ impl StreamBody {
             return Some(OverflowError.into());
         }
         if self.repeat_final_frame {
-            if let Some(last) = self.last.take() {
+            if let Some(last) = self.cursor.last().cloned() {
                 self.send(&last, 0);
             }
         }

@@ -69,6 +69,11 @@ impl Cursor {
         out.extend([encoder.close()]);
     }
 
+    /// The last part sent: what a heartbeat or the final repeat sends again.
+    pub(crate) fn last(&self) -> Option<&EncodedPart> {
+        self.last.as_ref()
+    }
+
     fn last_payload(&self) -> Bytes {
         self.last
             .as_ref()

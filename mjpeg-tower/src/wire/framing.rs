@@ -43,8 +43,9 @@
 ///
 /// # ffmpeg and a slow source
 /// ffmpeg's `mpjpeg` demuxer (and OpenCV, which reads through it) hands out
-/// a part without `Content-Length` only once about 2 KB more have arrived,
-/// so with `AdvanceHeaders` it shows a frame when the next one comes. For
+/// a part without `Content-Length` only once more data has arrived (measured
+/// with a frame every 2 s: the newest frame is decoded when the next one
+/// comes), so with `AdvanceHeaders` a slow source is one frame behind there. For
 /// ffmpeg or OpenCV viewers of a slow source, serve them `Standard`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
