@@ -43,11 +43,15 @@
 //! work as usual:
 //!
 //! ```no_run
-//! # async fn run(app: axum::Router) -> std::io::Result<()> {
+//! # async fn run(app: axum::Router, hub: mjpeg_axum::FrameHub,
+//! #     shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
 //! use std::net::SocketAddr;
-//! let listener = mjpeg_axum::listener("0.0.0.0:8080".parse().unwrap()).await?;
+//! let listener = mjpeg_axum::listener(([0, 0, 0, 0], 8080).into()).await?;
 //! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-//!     .with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; })
+//!     .with_graceful_shutdown(async move {
+//!         shutdown.await; // e.g. tokio::signal::ctrl_c()
+//!         hub.stop(); // viewers get the close delimiter, so shutdown can finish
+//!     })
 //!     .await
 //! # }
 //! ```

@@ -2,6 +2,8 @@
 //! `ConnectInfo` and graceful shutdown, with slow-client protection.
 #![allow(clippy::unwrap_used)] // test helpers fail loudly
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,17 +12,8 @@ use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::routing::get;
 use mjpeg_axum::{DisconnectReason, Frame, FrameHub, MjpegLayer, Server};
+use support::wait_until;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn wait_until(mut cond: impl FnMut() -> bool) {
-    for _ in 0..2000 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("condition not met within 10 s");
-}
 
 fn app(hub: FrameHub, reasons: Arc<Mutex<Vec<DisconnectReason>>>) -> Router {
     Router::new()

@@ -1,6 +1,8 @@
 //! mjpeg-axum on real sockets: parts, passthrough, lifecycle, stalls, h2c, compression.
 #![allow(clippy::unwrap_used)] // test helpers fail loudly
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +16,8 @@ use mjpeg_tower::decode::{Decoder, Part, PartStream};
 use tokio::io::AsyncWriteExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+
+use support::wait_until;
 
 type Reasons = Arc<Mutex<Vec<(DisconnectReason, usize)>>>;
 
@@ -70,16 +74,6 @@ async fn read_parts(res: reqwest::Response, n: usize) -> Vec<Part> {
     tokio::time::timeout(Duration::from_secs(10), read)
         .await
         .unwrap()
-}
-
-async fn wait_until(mut cond: impl FnMut() -> bool) {
-    for _ in 0..2000 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("condition not met within 10 s");
 }
 
 #[tokio::test]

@@ -2,12 +2,15 @@
 //! the default configuration, as axum's own `Sse` does.
 #![allow(clippy::unwrap_used)] // test helpers fail loudly
 
+mod support;
+
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use futures_util::stream;
 use mjpeg_axum::{Frame, FrameHub, Mjpeg};
 use mjpeg_tower::decode::Decoder;
+use support::wait_until;
 
 const BOUNDARY: &str = "mjpeg-tower-boundary-2f9c4e7a1d";
 
@@ -64,13 +67,7 @@ async fn responders_stream_without_the_layer_on_plain_axum_serve() {
     let live = reqwest::get(format!("http://{addr}/stream")).await.unwrap();
     assert_eq!(live.status(), 200);
     let waiting = tokio::spawn(live.bytes());
-    for _ in 0..1000 {
-        if hub.viewers() == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    assert_eq!(hub.viewers(), 1);
+    wait_until(|| hub.viewers() == 1).await;
     hub.stop();
     let body = waiting.await.unwrap().unwrap();
     assert_eq!(parts(&body), [b"latest".to_vec(), b"latest".to_vec()]);

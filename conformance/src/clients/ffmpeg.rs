@@ -79,6 +79,19 @@ pub async fn read_frames(
     run(url, n, timeout).await?.check()
 }
 
+/// `ffmpeg` reading at most `n` pictures of the MJPEG stream at `url`, quietly;
+/// the caller adds the output.
+fn reading(url: &str, n: usize) -> Result<Command, ClientError> {
+    let program = ffmpeg_path().ok_or(ClientError::NotInstalled(PROGRAM))?;
+    let mut command = Command::new(program);
+    command
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
+        .args(["-f", "mpjpeg", "-i", url])
+        .arg("-frames:v")
+        .arg(n.to_string());
+    Ok(command)
+}
+
 /// Runs `ffmpeg -f mpjpeg -i URL -frames:v N -f framemd5 -` and reports
 /// what it did, whatever its exit status.
 ///
@@ -87,14 +100,7 @@ pub async fn read_frames(
 /// [`ClientError::TimedOut`] (ffmpeg is killed), and
 /// [`ClientError::BadOutput`] if stdout is not framemd5 text.
 pub async fn run(url: &str, n: usize, timeout: Duration) -> Result<FfmpegReport, ClientError> {
-    let program = ffmpeg_path().ok_or(ClientError::NotInstalled(PROGRAM))?;
-    let mut command = Command::new(program);
-    command
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
-        .args(["-f", "mpjpeg", "-i", url])
-        .arg("-frames:v")
-        .arg(n.to_string());
-    let child = command
+    let child = reading(url, n)?
         .args(["-f", "framemd5", "-"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -125,13 +131,8 @@ pub async fn run(url: &str, n: usize, timeout: Duration) -> Result<FfmpegReport,
 /// [`ClientError::NotInstalled`] and [`ClientError::Spawn`]; what it decoded
 /// and printed is in the [`Decoded`] otherwise.
 pub async fn decode(url: &str, n: usize, timeout: Duration) -> Result<Decoded, ClientError> {
-    let program = ffmpeg_path().ok_or(ClientError::NotInstalled(PROGRAM))?;
-    let mut command = Command::new(program);
+    let mut command = reading(url, n)?;
     command
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
-        .args(["-f", "mpjpeg", "-i", url])
-        .arg("-frames:v")
-        .arg(n.to_string())
         .args(["-vf", "scale=1:1", "-pix_fmt", "rgb24", "-f", "rawvideo"])
         .args(["-flush_packets", "1", "-"]);
     let out = run_decoder(PROGRAM, command, Records::Fixed(3), timeout).await?;
