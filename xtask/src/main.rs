@@ -91,7 +91,14 @@ fn package() -> Result<(), String> {
     for name in PUBLISHED {
         args.extend(["--package", name]);
     }
-    cargo(&args, &[])
+    cargo(&args, &[])?;
+    // Each crate's docs with only its own features, as docs.rs and a user
+    // see them: inside the workspace, features other members turn on can
+    // hide a doc example that does not compile alone.
+    for name in PUBLISHED {
+        cargo(&["test", "--quiet", "--doc", "--package", name], &[])?;
+    }
+    Ok(())
 }
 
 fn conformance(extra: &[String]) -> Result<(), String> {
