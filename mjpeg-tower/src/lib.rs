@@ -130,6 +130,7 @@ pub mod decode;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
+pub mod streams;
 
 pub use self::fanout::hub::{FrameHub, FrameHubBuilder, HubStats};
 pub use self::fanout::policy::OverflowPolicy;

@@ -15,6 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("respond", &["wire", "fanout", "lifecycle"]),
     ("layer", &["wire", "fanout", "respond", "lifecycle"]),
     ("server", &["lifecycle"]),
+    ("streams", &["wire", "fanout", "respond", "lifecycle"]),
     ("decode", &[]),
 ];
 

@@ -89,6 +89,7 @@
 //! `IntoResponse::into_response(r)` rather than `r.into_response()`.
 
 mod listener;
+mod named;
 
 use std::io;
 use std::net::SocketAddr;
@@ -97,6 +98,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use self::listener::{Listener, MjpegListener, listener, listener_with};
+pub use self::named::streams_router;
 pub use mjpeg_tower::server::{DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server, StallIo};
 /// Everything of `mjpeg-tower` a handler, a layer setup or a test needs:
 /// one crate is enough.

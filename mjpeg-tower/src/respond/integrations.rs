@@ -32,7 +32,7 @@ mod axum {
 }
 
 #[cfg(feature = "warp")]
-mod warp {
+pub(crate) mod warp {
     use std::pin::Pin;
     use std::sync::{Mutex, PoisonError};
     use std::task::{Context, Poll, ready};
@@ -73,7 +73,7 @@ mod warp {
         }
     }
 
-    fn into_warp(res: http::Response<ResponderBody>) -> Response {
+    pub(crate) fn into_warp(res: http::Response<ResponderBody>) -> Response {
         let (parts, body) = res.into_parts();
         let mut reply = match body.into_complete() {
             Ok(data) => Response::new(data.into()),

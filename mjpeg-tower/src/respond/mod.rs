@@ -22,7 +22,7 @@ pub(crate) mod dispatch;
 pub(crate) mod headers;
 mod heartbeat;
 pub(crate) mod hub;
-mod integrations;
+pub(crate) mod integrations;
 pub(crate) mod mjpeg;
 pub(crate) mod reply;
 pub(crate) mod source;

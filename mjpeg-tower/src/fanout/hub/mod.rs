@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use self::viewers::Demand;
 use crate::fanout::encoded::SharedFrame;
 use crate::fanout::queue::ViewerQueue;
 use crate::lifecycle::outcome::End;
@@ -24,7 +23,7 @@ use crate::wire::frame::Frame;
 
 pub use self::builder::FrameHubBuilder;
 pub use self::stats::HubStats;
-pub(crate) use self::viewers::HubViewer;
+pub(crate) use self::viewers::{Demand, HubViewer};
 
 /// Broadcasts frames from one producer to every viewer.
 ///

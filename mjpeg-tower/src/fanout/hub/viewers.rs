@@ -11,12 +11,24 @@ use crate::fanout::queue::ViewerQueue;
 
 /// Who wants frames: streaming viewers and snapshot requests waiting for a first frame.
 #[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Demand {
-    pub(super) viewers: usize,
-    pub(super) waiting_snapshots: usize,
+pub(crate) struct Demand {
+    pub(crate) viewers: usize,
+    pub(crate) waiting_snapshots: usize,
+}
+
+impl Demand {
+    /// Nobody streams and no snapshot waits.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.viewers == 0 && self.waiting_snapshots == 0
+    }
 }
 
 impl FrameHub {
+    /// Watches who wants frames, for supervisors that start and stop sources.
+    pub(crate) fn demand(&self) -> tokio::sync::watch::Receiver<Demand> {
+        self.inner.demand.subscribe()
+    }
+
     /// Waits up to `timeout` for a frame; `None` on timeout or stop. While it
     /// waits, it counts as demand for [`wait_for_viewers`](Self::wait_for_viewers).
     pub(crate) async fn wait_latest(&self, timeout: Duration) -> Option<Arc<SharedFrame>> {
