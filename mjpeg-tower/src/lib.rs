@@ -142,10 +142,10 @@ pub use self::lifecycle::events::{
     ConnectEvent, ConnectionStats, DisconnectEvent, DisconnectReason,
 };
 pub use self::lifecycle::info::{ConnectionInfo, RemoteAddr, StallFlag};
-pub use self::lifecycle::outcome::{BoxError, OverflowError};
+pub use self::lifecycle::outcome::{BoxError, MemoryBudgetError, OverflowError};
 pub use self::lifecycle::stats::{Stats, Status};
 pub use self::respond::body::ResponderBody;
-pub use self::respond::config::DEFAULT_HIGH_WATER_MARK;
+pub use self::respond::config::{DEFAULT_HIGH_WATER_MARK, DEFAULT_MEMORY_BUDGET};
 pub use self::respond::hub::{Snapshot, Subscribe};
 pub use self::respond::mjpeg::Mjpeg;
 pub use self::wire::boundary::{Boundary, BoundaryError};

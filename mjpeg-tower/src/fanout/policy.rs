@@ -42,4 +42,6 @@ pub(crate) struct QueueLimits {
     pub(crate) policy: OverflowPolicy,
     /// The shortest time between two accepted frames (the fps limit).
     pub(crate) min_interval: Option<Duration>,
+    /// Charged bytes all viewers of the layer may queue together.
+    pub(crate) budget: Option<usize>,
 }

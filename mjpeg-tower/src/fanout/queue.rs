@@ -146,6 +146,18 @@ impl ViewerQueue {
             }
         }
         let len = cost(&frame);
+        if !waited && !state.items.is_empty() && self.over_budget(&state, len) {
+            // The budget's third step, far past it: disconnect this viewer.
+            if self.far_over_budget() {
+                return self.end_now(state, End::OverBudget);
+            }
+            // The first step: this viewer holds more than its share; shed
+            // its queued frames, so it gets the newest.
+            let shed = state.items.len() as u64;
+            self.clear(&mut state);
+            state.dropped += shed;
+            self.stats.record_budget_shed(shed);
+        }
         let mut dropped = 0;
         if !waited && !state.items.is_empty() && state.bytes + len > self.limits.high_water_mark {
             match self.limits.policy {
@@ -155,6 +167,7 @@ impl ViewerQueue {
                     {
                         if let Some(old) = state.items.pop_front() {
                             state.bytes -= cost(&old);
+                            self.stats.sub_queued(cost(&old));
                             dropped += 1;
                         }
                     }
@@ -166,22 +179,12 @@ impl ViewerQueue {
                     self.stats.record_dropped(1);
                     return Pushed::Skipped;
                 }
-                OverflowPolicy::Disconnect => {
-                    let lost = state.items.len() as u64 + 1;
-                    state.dropped += lost;
-                    self.stats.record_dropped(lost);
-                    state.items.clear();
-                    state.bytes = 0;
-                    state.end = Ending::Pending(End::Overflow);
-                    let waker = state.consumer.take();
-                    drop(state);
-                    wake(waker);
-                    return Pushed::Overflow;
-                }
+                OverflowPolicy::Disconnect => return self.end_now(state, End::Overflow),
             }
         }
         state.dropped += dropped;
         state.bytes += len;
+        self.stats.add_queued(len);
         if now.is_some() {
             state.last_accepted = now;
         }
@@ -193,6 +196,46 @@ impl ViewerQueue {
         }
         wake(waker);
         Pushed::Queued
+    }
+
+    /// Whether queuing `len` more bytes would exceed the layer's memory
+    /// budget while this viewer holds at least the average viewer's share.
+    fn over_budget(&self, state: &State, len: usize) -> bool {
+        let Some(budget) = self.limits.budget else {
+            return false;
+        };
+        let total = self.stats.queued();
+        total + len > budget && state.bytes >= total / self.stats.active().max(1)
+    }
+
+    /// Whether the layer's viewers queue one and a half times its budget.
+    fn far_over_budget(&self) -> bool {
+        self.limits
+            .budget
+            .is_some_and(|budget| self.stats.queued() >= budget.saturating_add(budget / 2))
+    }
+
+    /// Frees the queued frames.
+    fn clear(&self, state: &mut State) {
+        state.items.clear();
+        self.stats.sub_queued(std::mem::take(&mut state.bytes));
+    }
+
+    /// Ends the viewer at once with `end`, its queued frames and the one
+    /// offered lost.
+    fn end_now(&self, mut state: MutexGuard<'_, State>, end: End) -> Pushed {
+        let lost = state.items.len() as u64 + 1;
+        state.dropped += lost;
+        self.stats.record_dropped(lost);
+        if matches!(end, End::OverBudget) {
+            self.stats.record_budget_disconnect();
+        }
+        self.clear(&mut state);
+        state.end = Ending::Pending(end);
+        let waker = state.consumer.take();
+        drop(state);
+        wake(waker);
+        Pushed::Overflow
     }
 
     /// For a producer that waits ([`OverflowPolicy::Wait`]): ready when the queue
@@ -221,6 +264,7 @@ impl ViewerQueue {
         let mut state = self.lock();
         if let Some(frame) = state.items.pop_front() {
             state.bytes -= cost(&frame);
+            self.stats.sub_queued(cost(&frame));
             state.popped += 1;
             let waker = state.producer.take();
             drop(state);
@@ -261,8 +305,7 @@ impl ViewerQueue {
     pub(crate) fn close_consumer(&self) {
         let mut state = self.lock();
         state.consumer_gone = true;
-        state.items.clear();
-        state.bytes = 0;
+        self.clear(&mut state);
         let waker = state.producer.take();
         drop(state);
         wake(waker);
@@ -274,9 +317,28 @@ impl ViewerQueue {
         (state.popped, state.dropped, state.bytes)
     }
 
+    /// The end the queue gave this viewer by disconnecting it (overflow
+    /// or memory budget), when the viewer never took it: a client that
+    /// stopped reading leaves its body unpolled.
+    pub(crate) fn take_disconnect(&self) -> Option<End> {
+        let mut state = self.lock();
+        match &state.end {
+            Ending::Pending(End::Overflow | End::OverBudget) => state.end.take(),
+            _ => None,
+        }
+    }
+
     /// Frames dropped or skipped for this viewer so far.
     pub(crate) fn dropped(&self) -> u64 {
         self.lock().dropped
+    }
+}
+
+impl Drop for ViewerQueue {
+    fn drop(&mut self) {
+        // Frames still queued stop counting against the budget.
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        self.stats.sub_queued(std::mem::take(&mut state.bytes));
     }
 }
 

@@ -163,6 +163,31 @@ impl MjpegLayer {
         self.with(|c| c.queue.high_water_mark = bytes)
     }
 
+    /// Sets the most bytes all of this layer's viewers may queue together
+    /// (default [`DEFAULT_MEMORY_BUDGET`](crate::DEFAULT_MEMORY_BUDGET);
+    /// `None`: no budget, only the per-viewer high-water marks).
+    ///
+    /// The high-water mark bounds one viewer; the budget bounds ten
+    /// thousand. Bytes are counted as the high-water mark counts them (a
+    /// frame queued for many viewers counts for each). When the budget is
+    /// reached, the layer degrades in steps, each counted in
+    /// [`stats`](Self::stats):
+    /// 1. a frame that would exceed it is not queued behind frames of a viewer
+    ///    holding more than the average: that viewer's queued frames are shed
+    ///    and it gets the newest (`budget_shed`); viewers that keep up are
+    ///    untouched;
+    /// 2. while the budget is exceeded, new streaming requests are answered
+    ///    `503` with `Retry-After` (`budget_refused`);
+    /// 3. past one and a half times the budget, a viewer holding more than
+    ///    the average is disconnected (`budget_disconnects`,
+    ///    [`DisconnectReason::MemoryBudget`](crate::DisconnectReason::MemoryBudget)).
+    ///
+    /// A producer that waits ([`OverflowPolicy::Wait`]) is bounded by the
+    /// high-water mark instead: its frames are never shed.
+    pub fn memory_budget(self, bytes: Option<usize>) -> Self {
+        self.with(|c| c.queue.budget = bytes)
+    }
+
     /// Sets what happens at the high-water mark (default [`OverflowPolicy::KeepLatest`]).
     pub fn overflow_policy(self, policy: OverflowPolicy) -> Self {
         self.with(|c| c.queue.policy = policy)

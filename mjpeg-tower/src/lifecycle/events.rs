@@ -22,6 +22,9 @@ pub enum DisconnectReason {
     /// [`OverflowPolicy::Disconnect`](crate::OverflowPolicy::Disconnect), or the
     /// server closed it after a write stall.
     Overflow,
+    /// The layer's [memory budget](crate::MjpegLayer::memory_budget) was far
+    /// exceeded and this viewer was among those with the most queued.
+    MemoryBudget,
 }
 
 /// What one connection received.

@@ -20,6 +20,8 @@ pub(crate) enum End {
     Stopped,
     /// The viewer overflowed under `OverflowPolicy::Disconnect`.
     Overflow,
+    /// The viewer was disconnected by the layer's memory budget.
+    OverBudget,
 }
 
 /// Why a viewer's stream ended, decided in one place from what the body saw.
@@ -27,6 +29,8 @@ pub(crate) enum End {
 /// The body reports the producer's [`End`] when it takes it from the queue and
 /// reports when the close delimiter has been handed to the connection; the
 /// connection asks [`reason`](Self::reason) when it is dropped. The rules:
+/// 0. a viewer the memory budget disconnected is
+///    [`DisconnectReason::MemoryBudget`], even when a write stall then closed it;
 /// 1. a write stall (the server closed a client that stopped reading) is
 ///    [`DisconnectReason::Overflow`], whatever the stream did;
 /// 2. an overflow under the `Disconnect` policy is `Overflow` at once (no
@@ -61,11 +65,16 @@ impl Outcome {
     }
 
     pub(crate) fn reason(&self) -> DisconnectReason {
+        // The budget chose this viewer; a stall closing it later is the consequence.
+        if matches!(self.end, Some(End::OverBudget)) {
+            return DisconnectReason::MemoryBudget;
+        }
         if self.stall.as_ref().is_some_and(StallFlag::is_set) {
             return DisconnectReason::Overflow;
         }
         match (&self.end, self.closed) {
             (Some(End::Overflow), _) => DisconnectReason::Overflow,
+            (Some(End::OverBudget), _) => DisconnectReason::MemoryBudget,
             (Some(End::Completed), true) => DisconnectReason::Completed,
             (Some(End::Stopped), true) => DisconnectReason::Stopped,
             (Some(End::Error(_)), true) => DisconnectReason::ProducerError,
@@ -107,6 +116,21 @@ impl fmt::Display for OverflowError {
 
 impl std::error::Error for OverflowError {}
 
+/// The error that ends a response whose viewer the layer's
+/// [memory budget](crate::MjpegLayer::memory_budget) disconnected.
+#[derive(Debug)]
+pub struct MemoryBudgetError;
+
+impl fmt::Display for MemoryBudgetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the layer's memory budget was far exceeded and this viewer had the most queued; disconnected",
+        )
+    }
+}
+
+impl std::error::Error for MemoryBudgetError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +160,14 @@ mod tests {
         assert_eq!(outcome.reason(), DisconnectReason::Completed);
         stall.set();
         assert_eq!(outcome.reason(), DisconnectReason::Overflow);
+    }
+
+    #[test]
+    fn the_memory_budget_is_the_reason_even_when_a_stall_closed_the_viewer() {
+        let stall = StallFlag::new();
+        let mut outcome = Outcome::new(Some(stall.clone()));
+        outcome.ended(End::OverBudget);
+        stall.set();
+        assert_eq!(outcome.reason(), DisconnectReason::MemoryBudget);
     }
 }

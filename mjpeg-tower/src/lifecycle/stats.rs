@@ -59,6 +59,17 @@ pub struct Stats {
     pub bytes_sent: u64,
     /// Times a viewer's queue was found at its high-water mark, plus overflow disconnects.
     pub overflow_events: u64,
+    /// Bytes queued across all viewers now, as charged against the
+    /// [memory budget](crate::MjpegLayer::memory_budget).
+    pub queued_bytes: usize,
+    /// Frames dropped by the memory budget's first step: shed from the
+    /// viewers with the most queued (also counted in `frames_dropped`).
+    pub budget_shed: u64,
+    /// Streaming requests answered `503` by the budget's second step.
+    pub budget_refused: u64,
+    /// Viewers disconnected by the budget's third step
+    /// ([`DisconnectReason::MemoryBudget`](crate::DisconnectReason::MemoryBudget)).
+    pub budget_disconnects: u64,
     /// What the layer is doing now.
     pub status: Status,
 }
@@ -75,6 +86,11 @@ pub(crate) struct StatsCell {
     frames_dropped: AtomicU64,
     bytes_sent: AtomicU64,
     overflows: AtomicU64,
+    /// Charged bytes queued across viewers, and the memory budget's steps.
+    queued: AtomicUsize,
+    budget_shed: AtomicU64,
+    budget_refused: AtomicU64,
+    budget_disconnects: AtomicU64,
     /// Milliseconds since `epoch` + 1 of the last drop / overflow (0: never).
     last_drop: AtomicU64,
     last_overflow: AtomicU64,
@@ -92,6 +108,10 @@ impl StatsCell {
             frames_dropped: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
             overflows: AtomicU64::new(0),
+            queued: AtomicUsize::new(0),
+            budget_shed: AtomicU64::new(0),
+            budget_refused: AtomicU64::new(0),
+            budget_disconnects: AtomicU64::new(0),
             last_drop: AtomicU64::new(0),
             last_overflow: AtomicU64::new(0),
         }
@@ -156,6 +176,43 @@ impl StatsCell {
         self.last_overflow.store(self.now_mark(), Relaxed);
     }
 
+    /// Streams open now.
+    pub(crate) fn active(&self) -> usize {
+        self.active.load(Relaxed)
+    }
+
+    /// Charged bytes queued across viewers now.
+    pub(crate) fn queued(&self) -> usize {
+        self.queued.load(Relaxed)
+    }
+
+    pub(crate) fn add_queued(&self, bytes: usize) {
+        self.queued.fetch_add(bytes, Relaxed);
+    }
+
+    pub(crate) fn sub_queued(&self, bytes: usize) {
+        if bytes > 0 {
+            self.queued.fetch_sub(bytes, Relaxed);
+        }
+    }
+
+    /// The budget's first step shed `frames` from a viewer with much queued.
+    pub(crate) fn record_budget_shed(&self, frames: u64) {
+        self.budget_shed.fetch_add(frames, Relaxed);
+        self.record_dropped(frames);
+    }
+
+    /// The budget's second step refused a new viewer.
+    pub(crate) fn record_budget_refused(&self) {
+        self.budget_refused.fetch_add(1, Relaxed);
+    }
+
+    /// The budget's third step disconnected a viewer.
+    pub(crate) fn record_budget_disconnect(&self) {
+        self.budget_disconnects.fetch_add(1, Relaxed);
+        self.record_overflow();
+    }
+
     fn now_mark(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
     }
@@ -184,6 +241,10 @@ impl StatsCell {
             frames_dropped: self.frames_dropped.load(Relaxed),
             bytes_sent: self.bytes_sent.load(Relaxed),
             overflow_events: self.overflows.load(Relaxed),
+            queued_bytes: self.queued.load(Relaxed),
+            budget_shed: self.budget_shed.load(Relaxed),
+            budget_refused: self.budget_refused.load(Relaxed),
+            budget_disconnects: self.budget_disconnects.load(Relaxed),
             status,
         }
     }

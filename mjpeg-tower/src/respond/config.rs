@@ -16,6 +16,10 @@ use crate::wire::framing::Framing;
 /// The default per-viewer high-water mark: 512 KiB, about ten 50 KB frames.
 pub const DEFAULT_HIGH_WATER_MARK: usize = 512 * 1024;
 
+/// The default memory budget of a layer: 256 MiB queued across all its
+/// viewers, what 512 viewers stuck at the default high-water mark hold.
+pub const DEFAULT_MEMORY_BUDGET: usize = 256 * 1024 * 1024;
+
 /// Everything a layer was configured with.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
@@ -55,6 +59,7 @@ impl Config {
                 high_water_mark: DEFAULT_HIGH_WATER_MARK,
                 policy: OverflowPolicy::default(),
                 min_interval: None,
+                budget: Some(DEFAULT_MEMORY_BUDGET),
             },
             max_clients: None,
             retry_after: Duration::from_secs(5),

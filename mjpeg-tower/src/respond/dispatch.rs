@@ -21,7 +21,7 @@ use crate::lifecycle::stats::StatsCell;
 use crate::respond::body::ResponderBody;
 use crate::respond::config::Config;
 use crate::respond::headers::{merge_handler_headers, without};
-use crate::respond::reply::{self, HUB_STOPPED, SnapshotHeaders, TOO_MANY, plain};
+use crate::respond::reply::{self, HUB_STOPPED, OVER_BUDGET, SnapshotHeaders, TOO_MANY, plain};
 use crate::respond::source::{Source, Taken};
 use crate::respond::stream::StreamBody;
 use crate::wire::frame::Frame;
@@ -115,20 +115,37 @@ fn stream(
         // What a GET would get, without the body: no viewer, no producer,
         // not counted as a rejection.
         if stats.is_full(config.max_clients) {
-            return now(too_many(config));
+            return now(refuse(config, TOO_MANY));
+        }
+        if over_budget(config, stats) {
+            return now(refuse(config, OVER_BUDGET));
         }
         return Respond::Now(Response::from_parts(parts, ResponderBody::head()));
     }
+    // The memory budget's second step: no new viewers while it is exceeded.
+    if over_budget(config, stats) {
+        stats.record_budget_refused();
+        return now(refuse(config, OVER_BUDGET));
+    }
     let Some(active) = stats.try_acquire(config.max_clients) else {
-        return now(too_many(config));
+        return now(refuse(config, TOO_MANY));
     };
     let body = open_viewer(config, stats, req, producer, active);
     Respond::Now(Response::from_parts(parts, ResponderBody::stream(body)))
 }
 
-/// `503` with `Retry-After`: `max_clients` streams are open.
-fn too_many(config: &Config) -> Response<Bytes> {
-    let mut res = plain(StatusCode::SERVICE_UNAVAILABLE, TOO_MANY);
+/// Whether the layer's viewers queue more than its memory budget.
+fn over_budget(config: &Config, stats: &StatsCell) -> bool {
+    config
+        .queue
+        .budget
+        .is_some_and(|budget| stats.queued() >= budget)
+}
+
+/// `503` with `Retry-After`: `max_clients` streams are open, or the memory
+/// budget is exceeded.
+fn refuse(config: &Config, message: &'static str) -> Response<Bytes> {
+    let mut res = plain(StatusCode::SERVICE_UNAVAILABLE, message);
     res.headers_mut().insert(
         header::RETRY_AFTER,
         HeaderValue::from(config.retry_after.as_secs().max(1)),

@@ -9,6 +9,8 @@ use crate::wire::frame::Frame;
 pub(crate) const HUB_STOPPED: &str = "mjpeg-tower: this stream has been stopped\n";
 pub(crate) const NO_FRAME: &str = "mjpeg-tower: no frame has been published yet\n";
 pub(crate) const TOO_MANY: &str = "mjpeg-tower: too many viewers; retry later\n";
+pub(crate) const OVER_BUDGET: &str =
+    "mjpeg-tower: the memory budget for queued frames is exhausted; retry later\n";
 
 /// What a snapshot reply is built from besides its frame.
 #[derive(Debug)]

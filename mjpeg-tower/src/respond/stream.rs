@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::fanout::pump::Feed;
 use crate::fanout::queue::{Pop, ViewerQueue};
 use crate::lifecycle::connection::Connection;
-use crate::lifecycle::outcome::{BoxError, End, OverflowError};
+use crate::lifecycle::outcome::{BoxError, End, MemoryBudgetError, OverflowError};
 use crate::respond::heartbeat::Heartbeat;
 use crate::wire::cursor::Cursor;
 use crate::wire::encoder::{EncodedPart, PartEncoder};
@@ -150,10 +150,14 @@ impl StreamBody {
     /// response of a viewer that overflowed.
     fn finish(&mut self, end: End) -> Option<BoxError> {
         self.phase = Phase::Done;
-        let overflow = matches!(end, End::Overflow);
+        let error: Option<BoxError> = match end {
+            End::Overflow => Some(OverflowError.into()),
+            End::OverBudget => Some(MemoryBudgetError.into()),
+            _ => None,
+        };
         self.conn.outcome.ended(end);
-        if overflow {
-            return Some(OverflowError.into());
+        if error.is_some() {
+            return error;
         }
         if self.repeat_final_frame {
             if let Some(last) = self.cursor.last().cloned() {
@@ -169,6 +173,11 @@ impl StreamBody {
 
 impl Drop for StreamBody {
     fn drop(&mut self) {
+        // A viewer disconnected while its client was not reading never took
+        // its end; it still decides the reason.
+        if let Some(end) = self.queue.take_disconnect() {
+            self.conn.outcome.ended(end);
+        }
         self.queue.close_consumer();
         self.conn.stats.frames_dropped = self.queue.dropped() + self.unsendable;
     }

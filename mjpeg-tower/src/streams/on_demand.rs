@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use tokio::sync::Notify;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::info::{SourceEvent, SourceStatus};
@@ -104,7 +104,8 @@ impl OnDemand {
 pub(super) struct Supervised {
     on_demand: OnDemand,
     state: Mutex<State>,
-    wake: Notify,
+    /// Counts requests through the registry, to wake an idle supervisor.
+    requests: watch::Sender<u64>,
 }
 
 struct State {
@@ -129,7 +130,7 @@ impl Supervised {
                 last_request: Instant::now(),
                 supervisor: None,
             }),
-            wake: Notify::new(),
+            requests: watch::Sender::new(0),
         }
     }
 
@@ -147,7 +148,7 @@ impl Supervised {
             state.supervisor = Some(tokio::spawn(run));
         }
         drop(state);
-        self.wake.notify_one();
+        self.requests.send_modify(|n| *n += 1);
     }
 
     /// Status, starts, failures; `Starting` turns `Running` once the hub has a new frame.
@@ -172,11 +173,15 @@ impl Supervised {
 async fn supervise(name: StreamName, hub: FrameHub, shared: Arc<Supervised>, events: EventFn) {
     let od = shared.on_demand.clone();
     let mut demand = hub.demand();
+    // Requests seen so far; the one that spawned this supervisor is not.
+    let mut requests = shared.requests.subscribe();
+    requests.mark_changed();
     loop {
-        // Idle: wait for a viewer, a snapshot waiting for a frame, or a request.
+        // Idle: wait for a viewer, a snapshot waiting for a frame, or a
+        // request since the source last stopped.
         tokio::select! {
             _ = demand.wait_for(|d| !d.is_idle() || hub.is_stopped()) => {}
-            () = shared.wake.notified() => {}
+            _ = requests.changed() => {}
         }
         let mut delay = od.initial;
         loop {
@@ -197,6 +202,8 @@ async fn supervise(name: StreamName, hub: FrameHub, shared: Arc<Supervised>, eve
                 () = idle_for(&hub, &shared, od.linger) => None,
             };
             let Some(ended) = ended else {
+                // Requests before this point are answered by the run that ends here.
+                requests.borrow_and_update();
                 task.abort();
                 shared.lock().status = SourceStatus::Idle;
                 events(&SourceEvent::Stopped { name: name.clone() });
@@ -231,6 +238,7 @@ async fn supervise(name: StreamName, hub: FrameHub, shared: Arc<Supervised>, eve
             };
             delay = (delay * 2).min(od.max);
             if !retry {
+                requests.borrow_and_update();
                 shared.lock().status = SourceStatus::Idle;
                 break;
             }

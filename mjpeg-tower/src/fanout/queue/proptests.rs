@@ -44,7 +44,7 @@ proptest! {
         policy in policy(),
         mark in 0usize..20_000,
     ) {
-        let limits = QueueLimits { high_water_mark: mark, policy, min_interval: None };
+        let limits = QueueLimits { high_water_mark: mark, policy, min_interval: None, budget: None };
         let q = ViewerQueue::new(limits, Arc::new(StatsCell::new()));
         let mut cx = Context::from_waker(Waker::noop());
         let (mut next, mut accepted, mut last_popped) = (0u32, 0u64, None::<u32>);

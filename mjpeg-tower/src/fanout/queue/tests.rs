@@ -14,6 +14,7 @@ fn queue(policy: OverflowPolicy, hwm: usize) -> ViewerQueue {
         high_water_mark: hwm,
         policy,
         min_interval: None,
+        budget: None,
     };
     ViewerQueue::new(limits, Arc::new(StatsCell::new()))
 }
@@ -130,6 +131,7 @@ async fn fps_limit_skips_frames_above_the_rate() {
         high_water_mark: 1 << 20,
         policy: OverflowPolicy::KeepLatest,
         min_interval: Some(Duration::from_millis(100)),
+        budget: None,
     };
     let q = ViewerQueue::new(limits, Arc::new(StatsCell::new()));
     let mut accepted = 0;
