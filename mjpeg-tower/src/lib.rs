@@ -113,6 +113,25 @@
 //! | `warp` | `warp::Reply` for the responders |
 //! | `server` | [`server`]: serving with small send buffers and a write-stall timeout |
 //! | `decode` | `decode`: an incremental parser of multipart streams (for clients, relays, tests) |
+//! | `metrics` | counters, gauges and a latency histogram through the [`metrics`](https://docs.rs/metrics) facade, labelled `stream` with the hub's [name](FrameHubBuilder::name) (see below) |
+//! | `tracing` | [`tracing`](https://docs.rs/tracing) events (target `mjpeg_tower`): a viewer connecting (debug) and leaving with its reason and totals (info), an overflow or budget disconnect (warn), on-demand sources starting, stopping (info) and failing (warn) |
+//!
+//! # Metrics
+//! With the `metrics` feature, install a recorder (e.g.
+//! `metrics-exporter-prometheus`) before viewers connect: each viewer
+//! registers its handles once, when it connects.
+//!
+//! | metric | kind | labels |
+//! |---|---|---|
+//! | `mjpeg_frames_published_total` | counter | `stream` |
+//! | `mjpeg_frames_sent_total`, `mjpeg_bytes_sent_total` | counter | `stream` |
+//! | `mjpeg_frames_dropped_total` | counter | `stream` |
+//! | `mjpeg_viewers`, `mjpeg_queued_bytes` | gauge | `stream` |
+//! | `mjpeg_frame_latency_seconds` (publish to handed to the connection) | histogram | `stream` |
+//! | `mjpeg_disconnects_total` | counter | `stream`, `reason` ([`DisconnectReason::as_str`]) |
+//! | `mjpeg_source_starts_total`, `mjpeg_source_failures_total` | counter | `stream` |
+//!
+//! A per-request stream, or a hub without a name, is labelled `stream="default"`.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

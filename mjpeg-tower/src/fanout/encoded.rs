@@ -17,6 +17,9 @@ const SLOTS: usize = 4;
 pub(crate) struct SharedFrame {
     frame: Frame,
     encodings: Encodings,
+    /// When it was published, for the latency histogram.
+    #[cfg(feature = "metrics")]
+    published_at: tokio::time::Instant,
 }
 
 /// Slots filled in order, first come first served; the chain grows only when
@@ -32,7 +35,15 @@ impl SharedFrame {
         Self {
             frame,
             encodings: Encodings::default(),
+            #[cfg(feature = "metrics")]
+            published_at: tokio::time::Instant::now(),
         }
+    }
+
+    /// How long ago it was published.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn age(&self) -> std::time::Duration {
+        self.published_at.elapsed()
     }
 
     pub(crate) fn frame(&self) -> &Frame {

@@ -18,6 +18,7 @@ use crate::fanout::encoded::SharedFrame;
 use crate::fanout::policy::{OverflowPolicy, QueueLimits};
 use crate::lifecycle::outcome::End;
 use crate::lifecycle::stats::StatsCell;
+use crate::lifecycle::telemetry::Meter;
 
 /// What a queued frame costs besides its payload: the shared frame with its
 /// encoding slots, the reference counts, and the queue's slot.
@@ -55,6 +56,7 @@ pub(crate) enum Pushed {
 pub(crate) struct ViewerQueue {
     limits: QueueLimits,
     stats: Arc<StatsCell>,
+    meter: Arc<Meter>,
     state: Mutex<State>,
 }
 
@@ -105,10 +107,11 @@ struct State {
 }
 
 impl ViewerQueue {
-    pub(crate) fn new(limits: QueueLimits, stats: Arc<StatsCell>) -> Self {
+    pub(crate) fn new(limits: QueueLimits, stats: Arc<StatsCell>, meter: Arc<Meter>) -> Self {
         Self {
             limits,
             stats,
+            meter,
             state: Mutex::new(State::default()),
         }
     }
@@ -141,7 +144,7 @@ impl ViewerQueue {
             if state.last_accepted.is_some_and(|last| now < last + min) {
                 state.dropped += 1;
                 drop(state);
-                self.stats.record_dropped(1);
+                self.record_dropped(1);
                 return Pushed::Skipped;
             }
         }
@@ -157,6 +160,7 @@ impl ViewerQueue {
             self.clear(&mut state);
             state.dropped += shed;
             self.stats.record_budget_shed(shed);
+            self.meter.dropped(shed);
         }
         let mut dropped = 0;
         if !waited && !state.items.is_empty() && state.bytes + len > self.limits.high_water_mark {
@@ -167,7 +171,7 @@ impl ViewerQueue {
                     {
                         if let Some(old) = state.items.pop_front() {
                             state.bytes -= cost(&old);
-                            self.stats.sub_queued(cost(&old));
+                            self.sub_queued(cost(&old));
                             dropped += 1;
                         }
                     }
@@ -176,7 +180,7 @@ impl ViewerQueue {
                     self.stats.record_overflow_event();
                     state.dropped += 1;
                     drop(state);
-                    self.stats.record_dropped(1);
+                    self.record_dropped(1);
                     return Pushed::Skipped;
                 }
                 OverflowPolicy::Disconnect => return self.end_now(state, End::Overflow),
@@ -184,7 +188,7 @@ impl ViewerQueue {
         }
         state.dropped += dropped;
         state.bytes += len;
-        self.stats.add_queued(len);
+        self.add_queued(len);
         if now.is_some() {
             state.last_accepted = now;
         }
@@ -192,7 +196,7 @@ impl ViewerQueue {
         let waker = state.consumer.take();
         drop(state);
         if dropped > 0 {
-            self.stats.record_dropped(dropped);
+            self.record_dropped(dropped);
         }
         wake(waker);
         Pushed::Queued
@@ -215,10 +219,25 @@ impl ViewerQueue {
             .is_some_and(|budget| self.stats.queued() >= budget.saturating_add(budget / 2))
     }
 
+    fn add_queued(&self, bytes: usize) {
+        self.stats.add_queued(bytes);
+        self.meter.queued(bytes);
+    }
+
+    fn sub_queued(&self, bytes: usize) {
+        self.stats.sub_queued(bytes);
+        self.meter.unqueued(bytes);
+    }
+
+    fn record_dropped(&self, frames: u64) {
+        self.stats.record_dropped(frames);
+        self.meter.dropped(frames);
+    }
+
     /// Frees the queued frames.
     fn clear(&self, state: &mut State) {
         state.items.clear();
-        self.stats.sub_queued(std::mem::take(&mut state.bytes));
+        self.sub_queued(std::mem::take(&mut state.bytes));
     }
 
     /// Ends the viewer at once with `end`, its queued frames and the one
@@ -226,10 +245,17 @@ impl ViewerQueue {
     fn end_now(&self, mut state: MutexGuard<'_, State>, end: End) -> Pushed {
         let lost = state.items.len() as u64 + 1;
         state.dropped += lost;
-        self.stats.record_dropped(lost);
+        self.record_dropped(lost);
         if matches!(end, End::OverBudget) {
             self.stats.record_budget_disconnect();
         }
+        #[cfg(feature = "tracing")]
+        tracing::warn!(
+            target: "mjpeg_tower",
+            stream = self.meter.stream(),
+            budget = matches!(end, End::OverBudget),
+            "viewer fell behind; disconnecting it"
+        );
         self.clear(&mut state);
         state.end = Ending::Pending(end);
         let waker = state.consumer.take();
@@ -264,7 +290,7 @@ impl ViewerQueue {
         let mut state = self.lock();
         if let Some(frame) = state.items.pop_front() {
             state.bytes -= cost(&frame);
-            self.stats.sub_queued(cost(&frame));
+            self.sub_queued(cost(&frame));
             state.popped += 1;
             let waker = state.producer.take();
             drop(state);
@@ -338,7 +364,8 @@ impl Drop for ViewerQueue {
     fn drop(&mut self) {
         // Frames still queued stop counting against the budget.
         let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
-        self.stats.sub_queued(std::mem::take(&mut state.bytes));
+        let bytes = std::mem::take(&mut state.bytes);
+        self.sub_queued(bytes);
     }
 }
 

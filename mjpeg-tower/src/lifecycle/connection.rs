@@ -9,12 +9,14 @@ use crate::lifecycle::events::{ConnectEvent, ConnectionStats, DisconnectEvent, D
 use crate::lifecycle::info::{ConnectionInfo, RequestInfo};
 use crate::lifecycle::outcome::Outcome;
 use crate::lifecycle::stats::StatsCell;
+use crate::lifecycle::telemetry::Meter;
 
 /// One open streaming connection. Counted in on creation; its `Drop` is the
 /// disconnect hook, so `on_disconnect` fires exactly once, however it ends.
 pub(crate) struct Connection {
     callbacks: Arc<Callbacks>,
     stats_cell: Arc<StatsCell>,
+    meter: Arc<Meter>,
     info: ConnectionInfo,
     pub(crate) stats: ConnectionStats,
     pub(crate) outcome: Outcome,
@@ -26,14 +28,18 @@ impl Connection {
     pub(crate) fn open(
         callbacks: Arc<Callbacks>,
         stats_cell: Arc<StatsCell>,
+        meter: Arc<Meter>,
         req: RequestInfo,
         active: usize,
     ) -> Self {
         let info = ConnectionInfo::new(stats_cell.next_id(), &req);
         // Built before the callback runs: if it panics, `Drop` still gives the slot back.
+        #[cfg(feature = "tracing")]
+        tracing::debug!(target: "mjpeg_tower", stream = meter.stream(), id = info.id(), active, "viewer connected");
         let conn = Self {
             callbacks,
             stats_cell,
+            meter,
             info,
             stats: ConnectionStats::default(),
             outcome: Outcome::new(req.stall),
@@ -50,6 +56,10 @@ impl Connection {
     pub(crate) fn stats_cell(&self) -> &StatsCell {
         &self.stats_cell
     }
+
+    pub(crate) fn meter(&self) -> &Meter {
+        &self.meter
+    }
 }
 
 impl Drop for Connection {
@@ -60,6 +70,20 @@ impl Drop for Connection {
         }
         self.stats.duration = self.info.connected_at().elapsed();
         let active = self.stats_cell.release();
+        self.meter.disconnected(reason);
+        #[cfg(feature = "tracing")]
+        tracing::info!(
+            target: "mjpeg_tower",
+            stream = self.meter.stream(),
+            id = self.info.id(),
+            %reason,
+            frames_sent = self.stats.frames_sent,
+            frames_dropped = self.stats.frames_dropped,
+            bytes_sent = self.stats.bytes_sent,
+            duration_ms = self.stats.duration.as_millis() as u64,
+            active,
+            "viewer left"
+        );
         let (callbacks, info, stats, outcome) =
             (&self.callbacks, &self.info, &self.stats, &self.outcome);
         // A panic unwinding out of a destructor aborts the process when it

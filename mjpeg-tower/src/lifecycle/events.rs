@@ -27,6 +27,27 @@ pub enum DisconnectReason {
     MemoryBudget,
 }
 
+impl DisconnectReason {
+    /// `completed`, `client_closed`, `stopped`, `producer_error`, `overflow`
+    /// or `memory_budget`: the `reason` label of the `mjpeg_disconnects_total` metric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::ClientClosed => "client_closed",
+            Self::Stopped => "stopped",
+            Self::ProducerError => "producer_error",
+            Self::Overflow => "overflow",
+            Self::MemoryBudget => "memory_budget",
+        }
+    }
+}
+
+impl std::fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What one connection received.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]

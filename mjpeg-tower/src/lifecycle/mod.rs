@@ -15,3 +15,4 @@ pub(crate) mod events;
 pub(crate) mod info;
 pub(crate) mod outcome;
 pub(crate) mod stats;
+pub(crate) mod telemetry;

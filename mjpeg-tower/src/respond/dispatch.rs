@@ -18,6 +18,7 @@ use crate::lifecycle::connection::Connection;
 use crate::lifecycle::info::RequestInfo;
 use crate::lifecycle::outcome::End;
 use crate::lifecycle::stats::StatsCell;
+use crate::lifecycle::telemetry::{Meter, UNNAMED};
 use crate::respond::body::ResponderBody;
 use crate::respond::config::Config;
 use crate::respond::headers::{merge_handler_headers, without};
@@ -162,10 +163,20 @@ pub(crate) fn open_viewer(
     producer: Producer,
     active: usize,
 ) -> StreamBody {
-    let queue = Arc::new(ViewerQueue::new(config.queue, Arc::clone(stats)));
+    let stream = match &producer {
+        Producer::Hub(hub) => hub.name(),
+        Producer::Stream(_) => None,
+    };
+    let meter = Arc::new(Meter::new(stream.unwrap_or(UNNAMED)));
+    let queue = Arc::new(ViewerQueue::new(
+        config.queue,
+        Arc::clone(stats),
+        Arc::clone(&meter),
+    ));
     let conn = Connection::open(
         Arc::clone(&config.callbacks),
         Arc::clone(stats),
+        meter,
         req,
         active,
     );

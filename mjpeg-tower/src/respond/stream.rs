@@ -102,8 +102,11 @@ impl StreamBody {
                         // Browsers would cut it at the delimiter: a broken image.
                         self.unsendable += 1;
                         self.conn.stats_cell().record_dropped(1);
+                        self.conn.meter().dropped(1);
                         continue;
                     }
+                    #[cfg(feature = "metrics")]
+                    self.conn.meter().latency(frame.age());
                     self.send(&part, 1);
                     if let Some(heartbeat) = &mut self.heartbeat {
                         heartbeat.last_sent = Instant::now();
@@ -144,6 +147,7 @@ impl StreamBody {
         self.conn.stats.bytes_sent += bytes;
         self.conn.stats.frames_sent += frames;
         self.conn.stats_cell().record_sent(frames, bytes);
+        self.conn.meter().sent(frames, bytes);
     }
 
     /// Queues the close delimiter, or returns the error that aborts the

@@ -120,13 +120,17 @@ impl Streams {
         }))
     }
 
-    /// Adds `hub` as `name`, fed by whoever publishes into it. Returns the
+    /// Adds `hub` as `name`, fed by whoever publishes into it, and names the
+    /// hub `name` unless it has a name ([`FrameHubBuilder::name`](crate::FrameHubBuilder::name)).
+    /// Returns the
     /// hub that had that name, if any (its on-demand source is stopped;
     /// its viewers keep streaming until you stop it).
     ///
     /// # Errors
     /// When `name` is not a valid [`StreamName`].
     pub fn insert(&self, name: &str, hub: FrameHub) -> Result<Option<FrameHub>, NameError> {
+        StreamName::new(name)?;
+        hub.name_if_unnamed(name);
         self.insert_entry(name, Entry { hub, source: None })
     }
 
@@ -137,7 +141,8 @@ impl Streams {
     /// # Errors
     /// When `name` is not a valid [`StreamName`].
     pub fn insert_on_demand(&self, name: &str, source: OnDemand) -> Result<FrameHub, NameError> {
-        let hub = FrameHub::new();
+        StreamName::new(name)?;
+        let hub = FrameHub::builder().name(name).build();
         let source = Some(Arc::new(Supervised::new(source)));
         self.insert_entry(
             name,

@@ -16,6 +16,7 @@ use super::info::{SourceEvent, SourceStatus};
 use super::name::StreamName;
 use crate::fanout::hub::FrameHub;
 use crate::lifecycle::outcome::BoxError;
+use crate::lifecycle::telemetry;
 
 /// How long an on-demand source keeps running after its last viewer left: 10 s.
 pub const DEFAULT_LINGER: Duration = Duration::from_secs(10);
@@ -31,7 +32,7 @@ pub(super) type EventFn = Arc<dyn Fn(&SourceEvent) + Send + Sync>;
 /// The source is an async function given the stream's hub: it publishes
 /// into it until it fails (an `Err`, or `Ok` when its input ends) or is
 /// stopped. Stopping drops its future: a child process spawned with
-/// [`kill_on_drop`](tokio::process::Command::kill_on_drop) dies with it.
+/// `tokio::process::Command::kill_on_drop` dies with it.
 ///
 /// It starts when a viewer or snapshot request arrives through the
 /// registry, and is stopped once nobody has watched for the
@@ -195,6 +196,7 @@ async fn supervise(name: StreamName, hub: FrameHub, shared: Arc<Supervised>, eve
                 state.starts += 1;
                 state.published_at_start = published;
             }
+            telemetry::source_started(name.as_str());
             events(&SourceEvent::Started { name: name.clone() });
             let mut task = tokio::spawn((od.source)(hub.clone()));
             let ended = tokio::select! {
@@ -206,6 +208,7 @@ async fn supervise(name: StreamName, hub: FrameHub, shared: Arc<Supervised>, eve
                 requests.borrow_and_update();
                 task.abort();
                 shared.lock().status = SourceStatus::Idle;
+                telemetry::source_stopped(name.as_str());
                 events(&SourceEvent::Stopped { name: name.clone() });
                 break;
             };
@@ -227,6 +230,7 @@ async fn supervise(name: StreamName, hub: FrameHub, shared: Arc<Supervised>, eve
                     retry_in,
                 };
             }
+            telemetry::source_failed(name.as_str(), &error, delay);
             events(&SourceEvent::Failed {
                 name: name.clone(),
                 error,

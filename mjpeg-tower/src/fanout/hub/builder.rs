@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -17,6 +17,7 @@ const DEFAULT_SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct FrameHubBuilder {
+    name: Option<Arc<str>>,
     skip_duplicates: bool,
     snapshot_timeout: Duration,
 }
@@ -24,9 +25,18 @@ pub struct FrameHubBuilder {
 impl FrameHubBuilder {
     pub(super) fn new() -> Self {
         Self {
+            name: None,
             skip_duplicates: false,
             snapshot_timeout: DEFAULT_SNAPSHOT_TIMEOUT,
         }
+    }
+
+    /// Names the hub: the `stream` label of its metrics and tracing events
+    /// (feature `metrics`, `tracing`). A [`Streams`](crate::streams::Streams)
+    /// registry names the hubs it holds after their stream.
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.name = Some(name.into());
+        self
     }
 
     /// Skips a published frame equal to the previous one (default off), like
@@ -53,6 +63,7 @@ impl FrameHubBuilder {
     pub fn build(self) -> FrameHub {
         FrameHub {
             inner: Arc::new(Inner {
+                name: self.name.map_or_else(OnceLock::new, OnceLock::from),
                 skip_duplicates: self.skip_duplicates,
                 snapshot_timeout: self.snapshot_timeout,
                 viewers: RwLock::new(HashMap::new()),

@@ -11,7 +11,7 @@ mod viewers;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use crate::fanout::encoded::SharedFrame;
 use crate::fanout::queue::ViewerQueue;
 use crate::lifecycle::outcome::End;
+use crate::lifecycle::telemetry;
 use crate::wire::frame::Frame;
 
 pub use self::builder::FrameHubBuilder;
@@ -56,6 +57,8 @@ pub struct FrameHub {
 }
 
 struct Inner {
+    /// The `stream` label of metrics and tracing events; set once.
+    name: OnceLock<Arc<str>>,
     skip_duplicates: bool,
     snapshot_timeout: Duration,
     viewers: RwLock<HashMap<u64, Arc<ViewerQueue>>>,
@@ -126,6 +129,7 @@ impl FrameHub {
         }
         self.inner.latest.send_replace(Some(Arc::clone(&shared)));
         self.inner.published.fetch_add(1, Relaxed);
+        telemetry::published(self.name());
         for queue in viewers.values() {
             queue.push(Arc::clone(&shared));
         }
@@ -135,6 +139,16 @@ impl FrameHub {
     /// The latest published frame.
     pub fn latest(&self) -> Option<Frame> {
         self.latest_shared().map(|f| f.frame().clone())
+    }
+
+    /// The hub's name, if it has one ([`FrameHubBuilder::name`]).
+    pub fn name(&self) -> Option<&str> {
+        self.inner.name.get().map(|n| &**n)
+    }
+
+    /// Names the hub unless it has a name already; whether it took `name`.
+    pub(crate) fn name_if_unnamed(&self, name: &str) -> bool {
+        self.inner.name.set(name.into()).is_ok()
     }
 
     /// Viewers streaming from this hub now.
@@ -209,6 +223,7 @@ impl FrameHub {
 impl fmt::Debug for FrameHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FrameHub")
+            .field("name", &self.name())
             .field("viewers", &self.viewers())
             .field("stopped", &self.is_stopped())
             .field("skip_duplicates", &self.inner.skip_duplicates)

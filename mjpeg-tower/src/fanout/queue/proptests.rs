@@ -7,6 +7,7 @@ use std::task::Waker;
 use proptest::prelude::*;
 
 use super::*;
+use crate::lifecycle::telemetry::Meter;
 use crate::wire::frame::Frame;
 
 #[derive(Clone, Debug)]
@@ -45,7 +46,7 @@ proptest! {
         mark in 0usize..20_000,
     ) {
         let limits = QueueLimits { high_water_mark: mark, policy, min_interval: None, budget: None };
-        let q = ViewerQueue::new(limits, Arc::new(StatsCell::new()));
+        let q = ViewerQueue::new(limits, Arc::new(StatsCell::new()), Arc::new(Meter::new("test")));
         let mut cx = Context::from_waker(Waker::noop());
         let (mut next, mut accepted, mut last_popped) = (0u32, 0u64, None::<u32>);
         let mut largest = 0;

@@ -2,6 +2,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use super::*;
+use crate::lifecycle::telemetry::Meter;
 use crate::wire::frame::Frame;
 
 /// What one 100-byte test frame is charged.
@@ -16,7 +17,11 @@ fn queue(policy: OverflowPolicy, hwm: usize) -> ViewerQueue {
         min_interval: None,
         budget: None,
     };
-    ViewerQueue::new(limits, Arc::new(StatsCell::new()))
+    ViewerQueue::new(
+        limits,
+        Arc::new(StatsCell::new()),
+        Arc::new(Meter::new("test")),
+    )
 }
 
 fn frame(tag: u8, len: usize) -> Arc<SharedFrame> {
@@ -133,7 +138,11 @@ async fn fps_limit_skips_frames_above_the_rate() {
         min_interval: Some(Duration::from_millis(100)),
         budget: None,
     };
-    let q = ViewerQueue::new(limits, Arc::new(StatsCell::new()));
+    let q = ViewerQueue::new(
+        limits,
+        Arc::new(StatsCell::new()),
+        Arc::new(Meter::new("test")),
+    );
     let mut accepted = 0;
     for tag in 0..50u8 {
         if q.push(frame(tag, 10)) == Pushed::Queued {
