@@ -112,6 +112,7 @@
 //! | `axum` | `axum_core::response::IntoResponse` for the responders |
 //! | `warp` | `warp::Reply` for the responders |
 //! | `server` | [`server`]: serving with small send buffers and a write-stall timeout |
+//! | `tls` | HTTPS for [`server`] (`server::TlsConfig`): rustls with the `ring` provider, ALPN `h2` and `http/1.1` |
 //! | `decode` | `decode`: an incremental parser of multipart streams (for clients, relays, tests) |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
