@@ -17,7 +17,7 @@
 //!
 //! | setting | default | what happens |
 //! | --- | --- | --- |
-//! | [`header_read_timeout`](Server::header_read_timeout) | 10 s | an HTTP/1 connection that has not sent a whole request head within it (also between keep-alive requests) is closed |
+//! | [`header_read_timeout`](Server::header_read_timeout) | 10 s | a connection that has not sent a whole first request head within it is closed (HTTP/1: also the next keep-alive request) |
 //! | [`idle_timeout`](Server::idle_timeout) | 60 s | a connection on which no byte moved either way for it is closed |
 //! | [`max_connections`](Server::max_connections) | 4096 | a connection over it gets [`REFUSAL`] (`503`, `Retry-After: 1`) and is closed, its request unread |
 //! | `tls_handshake_timeout` | 10 s | a TLS handshake not done within it is dropped; handshakes run beside the accept loop |
@@ -165,13 +165,16 @@ impl Server {
         self
     }
 
-    /// Closes an HTTP/1 connection that has not sent a whole request head
-    /// within `timeout` of starting to wait for one, the first or the next
-    /// keep-alive request (default [`DEFAULT_HEADER_READ_TIMEOUT`]; `None`: never).
+    /// Closes a connection that has not sent a whole first request head
+    /// within `timeout` of being accepted (after the TLS handshake), and an
+    /// HTTP/1 connection that has not sent the next keep-alive request head
+    /// within `timeout` of starting to wait for it (default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`]; `None`: never).
     ///
     /// # Note
-    /// It lives in hyper's HTTP/1 connection, so it applies to
-    /// [`serve`](Self::serve), not to servers of your own fed by an [`Acceptor`].
+    /// It lives in the serve loop and hyper's HTTP/1 connection, so it
+    /// applies to [`serve`](Self::serve), not to servers of your own fed by
+    /// an [`Acceptor`].
     pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.header_read_timeout = timeout;
         self

@@ -3,6 +3,8 @@
 use std::future::{Future, pending};
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -62,6 +64,7 @@ impl Server {
         let graceful = GracefulShutdown::new();
         let builder = self.builder();
         let grace = self.shutdown_grace;
+        let head_timeout = self.header_read_timeout;
         let mut acceptor = Acceptor::new(self, listener);
         // Connections live in this set: when the serve future ends or is
         // dropped (a task aborted), every connection still open goes with it.
@@ -78,16 +81,30 @@ impl Server {
                 Some(accepted) => accepted?,
             };
             let flag = io.flag().clone();
+            let first_request = Arc::new(AtomicBool::new(false));
             let service = TowerToHyperService::new(WithConnection {
                 inner: service.clone(),
                 flag,
                 addr,
+                first_request: first_request.clone(),
             });
             let conn = builder
                 .serve_connection_with_upgrades(TokioIo::new(io), service)
                 .into_owned();
             let conn = graceful.watch(conn);
             connections.spawn(async move {
+                let mut conn = std::pin::pin!(conn);
+                // hyper's HTTP/1 timer starts once the protocol is known,
+                // and HTTP/2 has none: until a first request, ours applies.
+                if let Some(timeout) = head_timeout {
+                    tokio::select! {
+                        _ = conn.as_mut() => return,
+                        () = tokio::time::sleep(timeout) => {}
+                    }
+                    if !first_request.load(Ordering::Relaxed) {
+                        return; // dropping it closes the connection
+                    }
+                }
                 let _ = conn.await;
             });
         }
@@ -118,12 +135,14 @@ impl Server {
     }
 }
 
-/// Adds the connection's [`StallFlag`] and [`RemoteAddr`] to each request.
+/// Adds the connection's [`StallFlag`] and [`RemoteAddr`] to each request,
+/// and notes that a first request arrived.
 #[derive(Clone, Debug)]
 struct WithConnection<S> {
     inner: S,
     flag: StallFlag,
     addr: SocketAddr,
+    first_request: Arc<AtomicBool>,
 }
 
 impl<S, B> Service<Request<B>> for WithConnection<S>
@@ -139,6 +158,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> S::Future {
+        self.first_request.store(true, Ordering::Relaxed);
         req.extensions_mut().insert(self.flag.clone());
         req.extensions_mut().insert(RemoteAddr(self.addr));
         self.inner.call(req)
