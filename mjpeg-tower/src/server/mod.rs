@@ -34,6 +34,15 @@
 //! which the server cannot set; the per-stream send buffer is hyper's
 //! (400 KiB).
 //!
+//! # Known limit: one stalled HTTP/2 stream
+//! The write-stall timeout watches the socket. Over HTTP/2, one stream whose
+//! viewer stops reading while its siblings on the same connection are read
+//! is not closed or reported (hyper stops polling its body once the
+//! client's window for it is spent, so the overflow policy cannot end it),
+//! and a client with 64 KiB windows that leaves one stream unread starves
+//! the others. Browsers' windows are megabytes; `tests/h2_stall.rs` has
+//! reproducers.
+//!
 //! ```no_run
 //! use mjpeg_tower::server::Server;
 //! # async fn run<S>(service: S) -> std::io::Result<()>
