@@ -222,7 +222,7 @@ impl Server {
 
     /// Caps the streams a client may reset before the server picks them up;
     /// past it the connection gets `GOAWAY` (the "rapid reset" attack, CVE-2023-44487).
-    /// Default 20; `None`: no cap.
+    /// Default 20; `None` leaves the `h2` crate's default, also 20 (it cannot be turned off).
     pub fn http2_max_pending_accept_reset_streams(mut self, max: Option<usize>) -> Self {
         self.h2.max_pending_accept_reset_streams = max;
         self
