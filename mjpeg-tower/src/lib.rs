@@ -112,6 +112,7 @@
 //! | `axum` | `axum_core::response::IntoResponse` for the responders |
 //! | `warp` | `warp::Reply` for the responders |
 //! | `server` | [`server`]: serving with small send buffers and a write-stall timeout |
+//! | `tls` | HTTPS for [`server`] (`server::TlsConfig`): rustls with the `ring` provider, ALPN `h2` and `http/1.1` |
 //! | `decode` | `decode`: an incremental parser of multipart streams (for clients, relays, tests) |
 //! | `metrics` | counters, gauges and a latency histogram through the [`metrics`](https://docs.rs/metrics) facade, labelled `stream` with the hub's [name](FrameHubBuilder::name) (see below) |
 //! | `tracing` | [`tracing`](https://docs.rs/tracing) events (target `mjpeg_tower`): a viewer connecting (debug) and leaving with its reason and totals (info), an overflow or budget disconnect (warn), on-demand sources starting, stopping (info) and failing (warn) |

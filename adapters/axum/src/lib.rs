@@ -99,7 +99,11 @@ use tokio::net::TcpListener;
 
 pub use self::listener::{Listener, MjpegListener, listener, listener_with};
 pub use self::named::streams_router;
-pub use mjpeg_tower::server::{DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server, StallIo};
+pub use mjpeg_tower::server::{
+    DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server, ServerIo, StallIo,
+};
+#[cfg(feature = "tls")]
+pub use mjpeg_tower::server::{TlsConfig, TlsError};
 /// Everything of `mjpeg-tower` a handler, a layer setup or a test needs:
 /// one crate is enough.
 pub use mjpeg_tower::*;

@@ -45,6 +45,21 @@
 //! does keep the small send buffer (accepted sockets inherit it). [`serve`]
 //! has both, over hyper-util.
 //!
+//! # HTTPS
+//! With the `tls` feature, a [`Server`] with a `TlsConfig` given to
+//! [`serve_with`] serves HTTPS with ALPN `h2` and `http/1.1`:
+//!
+//! ```no_run
+//! # #[cfg(feature = "tls")]
+//! # async fn run(routes: impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone + Send + Sync + 'static) -> Result<(), Box<dyn std::error::Error>> {
+//! use mjpeg_warp::{MjpegLayer, Server, TlsConfig};
+//!
+//! let server = Server::new().tls(Some(TlsConfig::from_pem_files("cert.pem", "key.pem")?));
+//! let listener = server.bind("0.0.0.0:8443".parse()?).await?;
+//! mjpeg_warp::serve_with(server, listener, warp::service(routes), MjpegLayer::new(), std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Note
 //! With both the `axum` and `warp` features of `mjpeg-tower` on, the
 //! responders also implement axum's `IntoResponse`; code that imports both
@@ -61,7 +76,11 @@ use tokio::net::TcpListener;
 use tower_layer::Layer;
 use tower_service::Service;
 
-pub use mjpeg_tower::server::{DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server, StallIo};
+pub use mjpeg_tower::server::{
+    DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server, ServerIo, StallIo,
+};
+#[cfg(feature = "tls")]
+pub use mjpeg_tower::server::{TlsConfig, TlsError};
 /// Everything of `mjpeg-tower` a handler, a layer setup or a test needs:
 /// one crate is enough.
 pub use mjpeg_tower::*;

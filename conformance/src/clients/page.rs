@@ -28,8 +28,12 @@ pub struct PageOptions {
     /// Stop early after this many colour changes (`0`: never).
     pub max_changes: usize,
     /// How many images show the stream (each with its own query string, so
-    /// the browser opens a connection for each); the first is sampled.
+    /// the browser opens a connection for each); the first is sampled for
+    /// every colour change, the others for how many changes they drew.
     pub streams: usize,
+    /// Serve the page (and the stream it passes through) over HTTPS with a
+    /// test certificate, ALPN `h2` and `http/1.1`.
+    pub https: bool,
 }
 
 impl PageOptions {
@@ -41,6 +45,7 @@ impl PageOptions {
             duration,
             max_changes: 0,
             streams: 1,
+            https: false,
         }
     }
 }
@@ -91,6 +96,9 @@ pub struct PageReport {
     /// Images that showed a frame at some point.
     #[serde(default)]
     pub streams_drawn: usize,
+    /// Colour changes each image drew (the first: the changes in `seen`).
+    #[serde(default)]
+    pub stream_changes: Vec<u32>,
 }
 
 impl PageReport {
@@ -166,6 +174,7 @@ const SCRIPT: &str = r#"(() => {
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   const started = Date.now();
   const seen = [], events = [], errors = [], drawn = imgs.map(() => false);
+  const changes = imgs.map(() => 0), lastKeys = imgs.map(() => '');
   let samples = 0, last = '', done = false, busy = 0, blankMs = 0, lastTick = started;
   const onEvent = (kind) => () =>
     events.push({ t: Date.now(), kind, width: img.naturalWidth });
@@ -174,8 +183,8 @@ const SCRIPT: &str = r#"(() => {
   // Firefox draws a stale first part of a multipart image into a canvas;
   // an ImageBitmap of the element holds the part on screen (it rejects
   // between parts: that sample is skipped).
-  const source = async () =>
-    typeof createImageBitmap === 'function' ? await createImageBitmap(img) : img;
+  const source = async (el = img) =>
+    typeof createImageBitmap === 'function' ? await createImageBitmap(el) : el;
   const pixel = (src) => {
     ctx.clearRect(0, 0, 8, 8);
     ctx.drawImage(src, 0, 0, 8, 8);
@@ -207,6 +216,7 @@ const SCRIPT: &str = r#"(() => {
       complete: img.complete, final_width: img.naturalWidth,
       final_pixel, thumbnail, blank_ms: blankMs,
       streams: imgs.length, streams_drawn: drawn.filter((d) => d).length,
+      stream_changes: imgs.map((_, i) => (i === 0 ? seen.length : changes[i])),
     };
     // Close the streams first: with six of them open, the browser's
     // connections to this origin are all taken and the report would wait.
@@ -248,6 +258,20 @@ const SCRIPT: &str = r#"(() => {
       }
     } else if (seen.length > 0) {
       blankMs += now - lastTick;
+    }
+    // The other images: count the changes each drew.
+    for (let i = 1; i < imgs.length; i++) {
+      if (imgs[i].naturalWidth === 0) continue;
+      try {
+        const d = pixel(await within(source(imgs[i]), 1000));
+        const key = d[0] + ',' + d[1] + ',' + d[2];
+        if (key !== lastKeys[i]) {
+          lastKeys[i] = key;
+          changes[i]++;
+        }
+      } catch (e) {
+        // Between parts: skip this sample, as for the first image.
+      }
     }
     lastTick = now;
     busy = 0;

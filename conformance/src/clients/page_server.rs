@@ -7,6 +7,10 @@
 //! `Access-Control-Allow-Origin: *`. So the page server passes the stream
 //! through at `/stream` (chunk by chunk, bytes untouched) and every browser
 //! watches it same-origin.
+//!
+//! With [`PageOptions::https`] the page server speaks HTTPS (ALPN `h2` and
+//! `http/1.1`) with a certificate for `localhost` and `127.0.0.1` signed by
+//! a CA made for the run ([`PageServer::ca_pem`]), so a browser can trust it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +21,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use mjpeg_axum::{Server, TlsConfig};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use tokio::sync::mpsc;
 
 use super::ClientError;
@@ -28,6 +34,7 @@ pub struct PageServer {
     url: String,
     reports: mpsc::Receiver<Bytes>,
     task: tokio::task::JoinHandle<()>,
+    ca_pem: Option<String>,
 }
 
 impl PageServer {
@@ -44,19 +51,27 @@ impl PageServer {
     /// # Errors
     /// [`ClientError::Spawn`] if no loopback port can be bound.
     pub async fn with_options(options: &PageOptions) -> Result<Self, ClientError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let spawn_error = |e| ClientError::Spawn("page server", e);
+        let plain = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .map_err(|e| ClientError::Spawn("page server", e))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| ClientError::Spawn("page server", e))?;
+            .map_err(spawn_error)?;
+        let addr = plain.local_addr().map_err(spawn_error)?;
+        let (scheme, tls) = if options.https {
+            let (tls, ca) = test_tls().map_err(|e| ClientError::BadOutput("page server", e))?;
+            ("https", Some((tls, ca)))
+        } else {
+            ("http", None)
+        };
         let mut same_origin = options.clone();
         same_origin.stream_url = "/stream".into();
         // The report goes to another origin (`localhost`, the same server):
         // the streams may hold every connection the browser allows to this one.
         if same_origin.report_url.starts_with('/') {
-            same_origin.report_url =
-                format!("http://localhost:{}{}", addr.port(), same_origin.report_url);
+            same_origin.report_url = format!(
+                "{scheme}://localhost:{}{}",
+                addr.port(),
+                same_origin.report_url
+            );
         }
         let page = Arc::new(html(&same_origin));
         let upstream = Arc::new(options.stream_url.clone());
@@ -79,14 +94,33 @@ impl PageServer {
                 ),
             )
             .with_state(tx);
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (task, ca_pem) = match tls {
+            None => (
+                tokio::spawn(async move {
+                    let _ = axum::serve(plain, app).await;
+                }),
+                None,
+            ),
+            Some((tls, ca)) => {
+                let server = Server::new().tls(Some(tls));
+                let listener = mjpeg_axum::MjpegListener::new(plain, server);
+                let task = tokio::spawn(async move {
+                    let _ = axum::serve(listener, app).await;
+                });
+                (task, Some(ca))
+            }
+        };
         Ok(Self {
-            url: format!("http://{addr}/page"),
+            url: format!("{scheme}://{addr}/page"),
             reports,
             task,
+            ca_pem,
         })
+    }
+
+    /// The PEM of the CA that signed an HTTPS page server's certificate.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The page's URL.
@@ -112,6 +146,26 @@ impl Drop for PageServer {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// A TLS configuration for `localhost` and `127.0.0.1`, and the PEM of the
+/// CA made for it.
+fn test_tls() -> Result<(TlsConfig, String), String> {
+    let err = |e: rcgen::Error| e.to_string();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "mjpeg-conformance test CA");
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().map_err(err)?).map_err(err)?;
+    let key = KeyPair::generate().map_err(err)?;
+    let leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .map_err(err)?
+        .signed_by(&key, &ca)
+        .map_err(err)?;
+    let chain = format!("{}{}", leaf.pem(), ca.pem());
+    let tls = TlsConfig::from_pem(chain.as_bytes(), key.serialize_pem().as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok((tls, ca.pem()))
 }
 
 /// GETs the upstream stream (with the request's query appended) and passes

@@ -167,7 +167,7 @@ pub fn cells(target: &Target, clients: &[Client]) -> Vec<Cell> {
     match target {
         Target::Backend(_) => {
             for scenario in Scenario::ALL {
-                for framing in [Framing::AdvanceHeaders, Framing::Standard] {
+                for &framing in scenario.framings() {
                     for &client in clients {
                         out.push(Cell {
                             client,

@@ -70,14 +70,18 @@ async fn look(client: Client, scenario: Scenario, url: &str) -> Result<Observed,
     if client.is_browser() {
         let mut options = PageOptions::new(url, scenario.watch());
         options.streams = scenario.streams();
+        options.https = scenario.https();
         let mut page = PageServer::with_options(&options)
             .await
             .context("page server")?;
         let page_url = page.url().to_owned();
+        let ca = page.ca_pem().map(str::to_owned);
         let timeout = scenario.watch() + STARTUP;
         let report = match client {
             Client::Chromium => chromium::run_page(&page_url, timeout, page.report()).await,
-            Client::Firefox => firefox::run_page(&page_url, timeout, page.report()).await,
+            Client::Firefox => {
+                firefox::run_page_trusting(&page_url, ca.as_deref(), timeout, page.report()).await
+            }
             _ => webkit::run_page(&page_url, timeout, page.report()).await,
         };
         let report = report.context(name)?.context("page report")?;

@@ -32,8 +32,11 @@ pub enum Scenario {
     Small,
     /// Frames whose payload contains the delimiter (in a JPEG comment).
     Delimiter,
-    /// A page with ten images of the stream from one origin.
-    TenStreams,
+    /// A page with sixteen images of the stream from one origin over
+    /// HTTP/1.1: the browser draws as many as it opens connections.
+    SixteenStreams,
+    /// The same page over HTTPS, where the images share one HTTP/2 connection.
+    SixteenStreamsHttps,
     /// Whatever a server that is not ours sends (`--url`).
     AsServed,
 }
@@ -43,7 +46,7 @@ pub(super) const DELIMITER_BOUNDARY: &str = "scenario-delimiter";
 
 impl Scenario {
     /// Every scenario run on our backends, in report order.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Live,
         Scenario::Slow,
         Scenario::Heartbeat,
@@ -53,7 +56,8 @@ impl Scenario {
         Scenario::Large,
         Scenario::Small,
         Scenario::Delimiter,
-        Scenario::TenStreams,
+        Scenario::SixteenStreams,
+        Scenario::SixteenStreamsHttps,
     ];
 
     /// Its name in reports.
@@ -68,7 +72,8 @@ impl Scenario {
             Scenario::Large => "large-2MB",
             Scenario::Small => "small-1px",
             Scenario::Delimiter => "delimiter-in-payload",
-            Scenario::TenStreams => "ten-streams",
+            Scenario::SixteenStreams => "sixteen-streams",
+            Scenario::SixteenStreamsHttps => "sixteen-streams-https",
             Scenario::AsServed => "as-served",
         }
     }
@@ -76,8 +81,13 @@ impl Scenario {
     /// Why `client` cannot run this scenario, if it cannot.
     pub fn not_for(self, client: Client) -> Option<&'static str> {
         match self {
-            Scenario::TenStreams if !client.is_browser() => Some(
-                "a decoder opens one stream per process; the per-origin connection limit is a browser's",
+            Scenario::SixteenStreams | Scenario::SixteenStreamsHttps if !client.is_browser() => {
+                Some(
+                    "a decoder opens one stream per process; the per-origin connection limit is a browser's",
+                )
+            }
+            Scenario::SixteenStreamsHttps if client == Client::WebKit => Some(
+                "HTTPS is checked in Chromium and Firefox (run-time budget); WebKit's HTTP/1.1 limit is in sixteen-streams",
             ),
             _ => None,
         }
@@ -114,8 +124,22 @@ impl Scenario {
     /// Images on the viewer page.
     pub(super) fn streams(self) -> usize {
         match self {
-            Scenario::TenStreams => 10,
+            Scenario::SixteenStreams | Scenario::SixteenStreamsHttps => 16,
             _ => 1,
+        }
+    }
+
+    /// Whether the viewer page is served over HTTPS (HTTP/2 by ALPN).
+    pub(super) fn https(self) -> bool {
+        self == Scenario::SixteenStreamsHttps
+    }
+
+    /// The framings it runs in: HTTPS in one only (HTTP/2 carries both
+    /// alike; the run-time budget), the others in both.
+    pub(super) fn framings(self) -> &'static [Framing] {
+        match self {
+            Scenario::SixteenStreamsHttps => &[Framing::AdvanceHeaders],
+            _ => &[Framing::AdvanceHeaders, Framing::Standard],
         }
     }
 
@@ -135,7 +159,7 @@ impl Scenario {
             Scenario::Slow => plain(3, ms(2000)),
             Scenario::Heartbeat => plain(1, ms(0)),
             Scenario::Finite | Scenario::FiniteRepeat => plain(4, ms(250)),
-            Scenario::TenStreams => plain(40, ms(100)),
+            Scenario::SixteenStreams | Scenario::SixteenStreamsHttps => plain(40, ms(100)),
             Scenario::PartHeaders => {
                 let stamp = HeaderName::from_static("x-timestamp");
                 plain(16, ms(150))?
@@ -188,7 +212,7 @@ impl Scenario {
             Scenario::Large => ms(2500),
             Scenario::Small => ms(1500),
             Scenario::Delimiter => ms(2000),
-            Scenario::TenStreams => ms(3000),
+            Scenario::SixteenStreams | Scenario::SixteenStreamsHttps => ms(3000),
             Scenario::AsServed => ms(4000),
         }
     }
@@ -206,7 +230,7 @@ impl Scenario {
             Scenario::Small => 20,
             // Six of the twelve are sent; ffmpeg holds the newest back (see Framing).
             Scenario::Delimiter => 3,
-            Scenario::TenStreams | Scenario::AsServed => 5,
+            Scenario::SixteenStreams | Scenario::SixteenStreamsHttps | Scenario::AsServed => 5,
         }
     }
 }

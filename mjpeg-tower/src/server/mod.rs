@@ -8,7 +8,40 @@
 //! timeout. hyper then closes the connection, the body is dropped, and
 //! `on_disconnect` reports [`DisconnectReason::Overflow`](crate::DisconnectReason::Overflow).
 //!
-//! It serves HTTP/1.1 and HTTP/2 (h2c, prior knowledge) on one port.
+//! It serves HTTP/1.1 and HTTP/2 (h2c, prior knowledge) on one port, or,
+//! with the `tls` feature and `Server::tls`, HTTPS with ALPN `h2` and
+//! `http/1.1` (see `TlsConfig`).
+//!
+//! # Limits against misbehaving clients
+//! Each is an `Option`, `None` turning it off; the defaults:
+//!
+//! | setting | default | what happens |
+//! | --- | --- | --- |
+//! | [`header_read_timeout`](Server::header_read_timeout) | 10 s | a connection that has not sent a whole first request head within it is closed (HTTP/1: also the next keep-alive request) |
+//! | [`idle_timeout`](Server::idle_timeout) | 60 s | a connection on which no byte moved either way for it is closed |
+//! | [`max_connections`](Server::max_connections) | 4096 | a connection over it gets [`REFUSAL`] (`503`, `Retry-After: 1`) and is closed, its request unread |
+//! | `tls_handshake_timeout` | 10 s | a TLS handshake not done within it is dropped; handshakes run beside the accept loop |
+//! | [`http2_max_concurrent_streams`](Server::http2_max_concurrent_streams) | 128 | streams per HTTP/2 connection |
+//! | [`http2_max_pending_accept_reset_streams`](Server::http2_max_pending_accept_reset_streams) | 20 | streams reset by the client before being served; past it the connection gets `GOAWAY` (rapid reset) |
+//! | [`http2_max_local_error_reset_streams`](Server::http2_max_local_error_reset_streams) | 1024 | streams the server had to reset for client errors; past it, `GOAWAY` |
+//! | [`http2_initial_windows`](Server::http2_initial_windows) | 1 MiB per stream, 4 MiB per connection | how much a client may send before the server reads it |
+//!
+//! Running out of file descriptors does not end serving: accepting pauses
+//! for [`ACCEPT_BACKOFF`] and tries again, and viewers are accepted as soon
+//! as descriptors are free.
+//!
+//! What a viewer receives over HTTP/2 is paced by the client's own windows,
+//! which the server cannot set; the per-stream send buffer is hyper's
+//! (400 KiB).
+//!
+//! # Known limit: one stalled HTTP/2 stream
+//! The write-stall timeout watches the socket. Over HTTP/2, one stream whose
+//! viewer stops reading while its siblings on the same connection are read
+//! is not closed or reported (hyper stops polling its body once the
+//! client's window for it is spent, so the overflow policy cannot end it),
+//! and a client with 64 KiB windows that leaves one stream unread starves
+//! the others. Browsers' windows are megabytes; `tests/h2_stall.rs` has
+//! reproducers.
 //!
 //! ```no_run
 //! use mjpeg_tower::server::Server;
@@ -20,29 +53,26 @@
 //! # }
 //! ```
 
+mod accept;
+mod io;
+mod serve;
 mod stall;
+#[cfg(feature = "tls")]
+mod tls;
 
-use std::future::{Future, pending};
-use std::io;
+use std::io as stdio;
 use std::net::SocketAddr;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body::Body;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::task::JoinSet;
-use tower_service::Service;
 
+pub use self::accept::{ACCEPT_BACKOFF, Acceptor, REFUSAL};
+pub use self::io::ServerIo;
 pub use self::stall::StallIo;
-use crate::lifecycle::info::{RemoteAddr, StallFlag};
-use crate::lifecycle::outcome::BoxError;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use self::tls::{ALPN_PROTOCOLS, TlsConfig, TlsError};
+use crate::lifecycle::info::StallFlag;
 
 /// The default kernel send buffer per connection: 64 KiB.
 ///
@@ -55,6 +85,15 @@ pub const DEFAULT_SEND_BUFFER: u32 = 64 * 1024;
 /// The default write-stall timeout: 10 s.
 pub const DEFAULT_WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The default [header read timeout](Server::header_read_timeout): 10 s.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default [idle timeout](Server::idle_timeout): 60 s.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The default [connection cap](Server::max_connections): 4096.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+
 /// Serves a tower service over TCP with slow-client protection; see the [module docs](self).
 #[derive(Clone, Debug)]
 #[must_use]
@@ -62,6 +101,23 @@ pub struct Server {
     send_buffer: Option<u32>,
     stall_timeout: Option<Duration>,
     shutdown_grace: Duration,
+    header_read_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    max_connections: Option<usize>,
+    h2: Http2Limits,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsConfig>,
+    #[cfg(feature = "tls")]
+    tls_handshake_timeout: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Http2Limits {
+    max_concurrent_streams: Option<u32>,
+    max_pending_accept_reset_streams: Option<usize>,
+    max_local_error_reset_streams: Option<usize>,
+    stream_window: Option<u32>,
+    connection_window: Option<u32>,
 }
 
 impl Default for Server {
@@ -71,13 +127,28 @@ impl Default for Server {
 }
 
 impl Server {
-    /// A server with a [`DEFAULT_SEND_BUFFER`] send buffer and a
-    /// [`DEFAULT_WRITE_STALL_TIMEOUT`] stall timeout.
+    /// A server with the defaults of the [module docs](self): a
+    /// [`DEFAULT_SEND_BUFFER`] send buffer, a [`DEFAULT_WRITE_STALL_TIMEOUT`]
+    /// stall timeout and the limits of the table.
     pub fn new() -> Self {
         Self {
             send_buffer: Some(DEFAULT_SEND_BUFFER),
             stall_timeout: Some(DEFAULT_WRITE_STALL_TIMEOUT),
             shutdown_grace: Duration::from_secs(5),
+            header_read_timeout: Some(DEFAULT_HEADER_READ_TIMEOUT),
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            max_connections: Some(DEFAULT_MAX_CONNECTIONS),
+            h2: Http2Limits {
+                max_concurrent_streams: Some(128),
+                max_pending_accept_reset_streams: Some(20),
+                max_local_error_reset_streams: Some(1024),
+                stream_window: Some(1024 * 1024),
+                connection_window: Some(4 * 1024 * 1024),
+            },
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            tls_handshake_timeout: Some(Duration::from_secs(10)),
         }
     }
 
@@ -103,12 +174,108 @@ impl Server {
         self
     }
 
+    /// Closes a connection that has not sent a whole first request head
+    /// within `timeout` of being accepted (after the TLS handshake), and an
+    /// HTTP/1 connection that has not sent the next keep-alive request head
+    /// within `timeout` of starting to wait for it (default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`]; `None`: never).
+    ///
+    /// # Note
+    /// It lives in the serve loop and hyper's HTTP/1 connection, so it
+    /// applies to [`serve`](Self::serve), not to servers of your own fed by
+    /// an [`Acceptor`].
+    pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Closes a connection on which no byte was read or written for
+    /// `timeout` (default [`DEFAULT_IDLE_TIMEOUT`]; `None`: never): idle
+    /// keep-alive connections, HTTP/2 connections without streams. A live
+    /// stream keeps its connection busy.
+    ///
+    /// Keep it above the [write-stall timeout](Self::write_stall_timeout), so
+    /// a viewer that stops reading is reported as stalled.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Caps the connections open at once, counted per [`Acceptor`] (one per
+    /// [`serve`](Self::serve) call); default [`DEFAULT_MAX_CONNECTIONS`], `None`: no cap.
+    ///
+    /// A connection over the cap is sent [`REFUSAL`] (`503 Service
+    /// Unavailable`, `Retry-After: 1`) without its request being read, and
+    /// closed; as the request is unread, some clients see a reset instead.
+    /// With TLS it is closed without a handshake.
+    pub fn max_connections(mut self, max: Option<usize>) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// Caps the streams open at once on one HTTP/2 connection (default 128;
+    /// `None`: hyper's default, 200).
+    pub fn http2_max_concurrent_streams(mut self, max: Option<u32>) -> Self {
+        self.h2.max_concurrent_streams = max;
+        self
+    }
+
+    /// Caps the streams a client may reset before the server picks them up;
+    /// past it the connection gets `GOAWAY` (the "rapid reset" attack, CVE-2023-44487).
+    /// Default 20; `None` leaves the `h2` crate's default, also 20 (it cannot be turned off).
+    pub fn http2_max_pending_accept_reset_streams(mut self, max: Option<usize>) -> Self {
+        self.h2.max_pending_accept_reset_streams = max;
+        self
+    }
+
+    /// Caps the streams the server resets for a client's protocol errors on
+    /// one connection; past it, `GOAWAY`. Default 1024; `None`: no cap.
+    pub fn http2_max_local_error_reset_streams(mut self, max: Option<usize>) -> Self {
+        self.h2.max_local_error_reset_streams = max;
+        self
+    }
+
+    /// The HTTP/2 receive windows: how much a client may send on one stream
+    /// and on one connection before the server reads it (defaults 1 MiB and
+    /// 4 MiB: a few 100 KB frames, for clients that upload MJPEG; `None`:
+    /// hyper's defaults). Streams *to* viewers are paced by the viewer's windows.
+    pub fn http2_initial_windows(mut self, stream: Option<u32>, connection: Option<u32>) -> Self {
+        self.h2.stream_window = stream;
+        self.h2.connection_window = connection;
+        self
+    }
+
+    /// Serves HTTPS with `tls` (`None`: plain HTTP, the default).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: Option<TlsConfig>) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Drops a connection whose TLS handshake is not done within `timeout`
+    /// (default 10 s; `None`: never). Handshakes run beside the accept loop,
+    /// so a slow one delays nobody else.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.tls_handshake_timeout = timeout;
+        self
+    }
+
+    fn has_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        return false;
+    }
+
     /// Binds a listener with the send buffer already set, so every accepted
     /// socket inherits it from the start.
     ///
     /// # Errors
     /// The OS error if the address cannot be bound.
-    pub async fn bind(&self, addr: SocketAddr) -> io::Result<TcpListener> {
+    pub async fn bind(&self, addr: SocketAddr) -> stdio::Result<TcpListener> {
         let socket = if addr.is_ipv4() {
             TcpSocket::new_v4()?
         } else {
@@ -122,156 +289,14 @@ impl Server {
         socket.listen(1024)
     }
 
-    /// Accepts the next connection from `listener`, protected as
-    /// [`protect`](Self::protect) says: for servers of your own, such as the
-    /// `axum::serve` listener of `mjpeg-axum`.
-    ///
-    /// Running out of file descriptors or a connection aborted before it was
-    /// accepted is waited out (50 ms) rather than returned.
-    ///
-    /// # Errors
-    /// Any other accept error.
-    pub async fn accept(
-        &self,
-        listener: &TcpListener,
-    ) -> io::Result<(StallIo<TcpStream>, SocketAddr)> {
-        loop {
-            match listener.accept().await {
-                Ok((stream, addr)) => return Ok((self.protect(stream), addr)),
-                Err(err) if is_transient(&err) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await
-                }
-                Err(err) => return Err(err),
-            }
-        }
-    }
-
     /// Applies this server's protection to an accepted socket: `TCP_NODELAY`,
-    /// the send buffer, and a [`StallIo`] with the write-stall timeout and a
-    /// fresh [`StallFlag`] ([`StallIo::flag`]).
+    /// the send buffer, and a [`StallIo`] with the write-stall timeout, the
+    /// idle timeout and a fresh [`StallFlag`] ([`StallIo::flag`]).
     pub fn protect(&self, stream: TcpStream) -> StallIo<TcpStream> {
         let _ = stream.set_nodelay(true);
         if let Some(bytes) = self.send_buffer {
             let _ = socket2::SockRef::from(&stream).set_send_buffer_size(bytes as usize);
         }
-        StallIo::new(stream, self.stall_timeout, StallFlag::new())
-    }
-
-    /// Serves `service` on `listener` until this future is dropped, which
-    /// closes the listener and every connection it accepted.
-    ///
-    /// # Errors
-    /// Never returns unless accepting fails for a reason other than running
-    /// out of file descriptors or a connection aborted before it was accepted.
-    pub async fn serve<S, B>(self, listener: TcpListener, service: S) -> io::Result<()>
-    where
-        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        self.serve_with_shutdown(listener, service, pending()).await
-    }
-
-    /// Serves `service` until `signal` resolves, then waits up to the
-    /// [grace period](Self::shutdown_grace) for open connections.
-    ///
-    /// # Errors
-    /// As [`serve`](Self::serve).
-    pub async fn serve_with_shutdown<S, B, F>(
-        self,
-        listener: TcpListener,
-        service: S,
-        signal: F,
-    ) -> io::Result<()>
-    where
-        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-        F: Future<Output = ()> + Send,
-    {
-        let graceful = GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
-        // Connections live in this set: when the serve future ends or is
-        // dropped (a task aborted), every connection still open goes with it.
-        let mut connections = JoinSet::new();
-        let mut signal = std::pin::pin!(signal);
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => Some(accepted),
-                _ = connections.join_next(), if !connections.is_empty() => None,
-                () = signal.as_mut() => break,
-            };
-            let (stream, addr) = match accepted {
-                None => continue, // a finished connection was reaped
-                Some(Ok(accepted)) => accepted,
-                Some(Err(err)) if is_transient(&err) => {
-                    // Out of descriptors or an aborted handshake: wait a little, keep serving.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-                Some(Err(err)) => return Err(err),
-            };
-            let io = self.protect(stream);
-            let flag = io.flag().clone();
-            let io = TokioIo::new(io);
-            let service = TowerToHyperService::new(WithConnection {
-                inner: service.clone(),
-                flag,
-                addr,
-            });
-            let conn = builder
-                .serve_connection_with_upgrades(io, service)
-                .into_owned();
-            let conn = graceful.watch(conn);
-            connections.spawn(async move {
-                let _ = conn.await;
-            });
-        }
-        drop(listener);
-        let _ = tokio::time::timeout(self.shutdown_grace, graceful.shutdown()).await;
-        // Whatever did not finish within the grace period is aborted with the set.
-        Ok(())
-    }
-}
-
-fn is_transient(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    ) || err
-        .raw_os_error()
-        .is_some_and(|code| code == 23 || code == 24) // ENFILE, EMFILE
-}
-
-/// Adds the connection's [`StallFlag`] and [`RemoteAddr`] to each request.
-#[derive(Clone, Debug)]
-struct WithConnection<S> {
-    inner: S,
-    flag: StallFlag,
-    addr: SocketAddr,
-}
-
-impl<S, B> Service<Request<B>> for WithConnection<S>
-where
-    S: Service<Request<B>>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request<B>) -> S::Future {
-        req.extensions_mut().insert(self.flag.clone());
-        req.extensions_mut().insert(RemoteAddr(self.addr));
-        self.inner.call(req)
+        StallIo::new(stream, self.stall_timeout, StallFlag::new()).idle_timeout(self.idle_timeout)
     }
 }

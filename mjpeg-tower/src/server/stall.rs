@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 use crate::lifecycle::info::StallFlag;
 
@@ -16,6 +16,9 @@ pin_project! {
     /// An IO wrapper whose writes fail with [`io::ErrorKind::TimedOut`] once
     /// they have been pending, without progress, for the timeout; it sets the
     /// [`StallFlag`] first, so the layer reports the viewer as overflowed.
+    ///
+    /// With an [idle timeout](Self::idle_timeout), a read also fails once no
+    /// byte has moved either way for that long.
     #[derive(Debug)]
     pub struct StallIo<T> {
         #[pin]
@@ -23,6 +26,35 @@ pin_project! {
         timeout: Option<Duration>,
         stalled_since: Option<Pin<Box<Sleep>>>,
         flag: StallFlag,
+        idle: Option<Idle>,
+    }
+}
+
+#[derive(Debug)]
+struct Idle {
+    timeout: Duration,
+    last_activity: Instant,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl Idle {
+    /// Pending until nothing has moved for the timeout, then the error.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        loop {
+            let deadline = self.last_activity + self.timeout;
+            if self.timer.deadline() != deadline {
+                self.timer.as_mut().reset(deadline);
+            }
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if self.last_activity + self.timeout <= Instant::now() {
+                return Poll::Ready(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("connection idle for {:?}; closing it", self.timeout),
+                ));
+            }
+        }
     }
 }
 
@@ -34,7 +66,19 @@ impl<T> StallIo<T> {
             timeout,
             stalled_since: None,
             flag,
+            idle: None,
         }
+    }
+
+    /// Fails reads once no byte has been read or written for `timeout`
+    /// (`None`: never), which closes idle keep-alive connections.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle = timeout.map(|timeout| Idle {
+            timeout,
+            last_activity: Instant::now(),
+            timer: Box::pin(tokio::time::sleep(timeout)),
+        });
+        self
     }
 
     /// The flag set when a write stalls past the timeout.
@@ -54,10 +98,14 @@ fn watch<R>(
     timeout: Option<Duration>,
     stalled_since: &mut Option<Pin<Box<Sleep>>>,
     flag: &StallFlag,
+    idle: &mut Option<Idle>,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<R>> {
     if poll.is_ready() {
         *stalled_since = None;
+        if let Some(idle) = idle {
+            idle.last_activity = Instant::now();
+        }
         return poll;
     }
     let Some(timeout) = timeout else {
@@ -80,7 +128,14 @@ impl<T: AsyncRead> AsyncRead for StallIo<T> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        self.project().io.poll_read(cx, buf)
+        let this = self.project();
+        let poll = this.io.poll_read(cx, buf);
+        let Some(idle) = this.idle else { return poll };
+        if poll.is_ready() {
+            idle.last_activity = Instant::now();
+            return poll;
+        }
+        idle.poll_expired(cx).map(Err)
     }
 }
 
@@ -92,7 +147,14 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
     ) -> Poll<io::Result<usize>> {
         let this = self.project();
         let poll = this.io.poll_write(cx, buf);
-        watch(poll, *this.timeout, this.stalled_since, this.flag, cx)
+        watch(
+            poll,
+            *this.timeout,
+            this.stalled_since,
+            this.flag,
+            this.idle,
+            cx,
+        )
     }
 
     fn poll_write_vectored(
@@ -102,7 +164,14 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
     ) -> Poll<io::Result<usize>> {
         let this = self.project();
         let poll = this.io.poll_write_vectored(cx, bufs);
-        watch(poll, *this.timeout, this.stalled_since, this.flag, cx)
+        watch(
+            poll,
+            *this.timeout,
+            this.stalled_since,
+            this.flag,
+            this.idle,
+            cx,
+        )
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -112,7 +181,14 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.project();
         let poll = this.io.poll_flush(cx);
-        watch(poll, *this.timeout, this.stalled_since, this.flag, cx)
+        watch(
+            poll,
+            *this.timeout,
+            this.stalled_since,
+            this.flag,
+            this.idle,
+            cx,
+        )
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
