@@ -100,6 +100,7 @@
 //! | `layer/` | 4 | [`MjpegLayer`] and its config, [`MjpegService`], [`ResponseFuture`], the dispatch of one request, [`MjpegBody`] and the live stream body |
 //! | `lifecycle/` | beside | [`ConnectionInfo`], events and callbacks, [`Stats`], and the one place that decides a [`DisconnectReason`] |
 //! | `server/`, `decode/` | apart | serving with slow-client protection; the multipart decoder |
+//! | `pipe/` | a source | whole JPEG frames from a byte pipe, published into a [`FrameHub`] |
 //!
 //! A frame's encoding is cached under its encoder's fingerprint (boundary,
 //! framing, part headers), computed when the layer is configured: any number
@@ -113,6 +114,7 @@
 //! | `warp` | `warp::Reply` for the responders |
 //! | `server` | [`server`]: serving with small send buffers and a write-stall timeout |
 //! | `decode` | `decode`: an incremental parser of multipart streams (for clients, relays, tests) |
+//! | `pipe` | `pipe`: whole JPEG frames from concatenated JPEGs on any `AsyncRead`, e.g. `ffmpeg -f mjpeg -` |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -127,6 +129,9 @@ mod wire;
 #[cfg(feature = "decode")]
 #[cfg_attr(docsrs, doc(cfg(feature = "decode")))]
 pub mod decode;
+#[cfg(feature = "pipe")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pipe")))]
+pub mod pipe;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;

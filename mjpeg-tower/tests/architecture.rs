@@ -16,6 +16,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("layer", &["wire", "fanout", "respond", "lifecycle"]),
     ("server", &["lifecycle"]),
     ("decode", &[]),
+    ("pipe", &["wire", "fanout", "lifecycle"]),
 ];
 
 const MAX_LINES: usize = 400;
