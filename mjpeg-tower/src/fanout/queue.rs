@@ -15,6 +15,7 @@ use std::task::{Context, Poll, Waker};
 use tokio::time::Instant;
 
 use crate::fanout::encoded::SharedFrame;
+use crate::fanout::pace::Pace;
 use crate::fanout::policy::{OverflowPolicy, QueueLimits};
 use crate::lifecycle::outcome::End;
 use crate::lifecycle::stats::StatsCell;
@@ -97,7 +98,11 @@ struct State {
     consumer_gone: bool,
     consumer: Option<Waker>,
     producer: Option<Waker>,
-    last_accepted: Option<Instant>,
+    /// The fps limit's clock.
+    pace: Option<Pace>,
+    /// The newest frame the fps limit held back, sent once it is on time
+    /// (or before the end); a newer one replaces it.
+    held: Option<Arc<SharedFrame>>,
     /// A waiting producer is being held back at the mark.
     holding: bool,
     popped: u64,
@@ -106,10 +111,14 @@ struct State {
 
 impl ViewerQueue {
     pub(crate) fn new(limits: QueueLimits, stats: Arc<StatsCell>) -> Self {
+        let state = State {
+            pace: limits.min_interval.map(Pace::new),
+            ..State::default()
+        };
         Self {
             limits,
             stats,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
         }
     }
 
@@ -136,17 +145,29 @@ impl ViewerQueue {
         }
         // The clock is read only under an fps limit; a waiting producer
         // paces itself to it instead.
-        let now = self.limits.min_interval.map(|_| Instant::now());
-        if let (Some(min), Some(now), false) = (self.limits.min_interval, now, waited) {
-            if state.last_accepted.is_some_and(|last| now < last + min) {
-                state.dropped += 1;
+        let now = state.pace.map(|_| Instant::now());
+        let mut dropped = 0;
+        if let (Some(pace), Some(now), false) = (state.pace, now, waited) {
+            if pace.is_early(now) {
+                // Hold the newest frame back; the one it replaces is skipped.
+                let first = state.held.is_none();
+                let replaced = state.held.replace(frame).is_some();
+                state.dropped += u64::from(replaced);
+                // The consumer arms a timer for a frame newly held.
+                let waker = if first { state.consumer.take() } else { None };
                 drop(state);
-                self.stats.record_dropped(1);
+                if replaced {
+                    self.stats.record_dropped(1);
+                }
+                wake(waker);
                 return Pushed::Skipped;
+            }
+            // A newer frame is on time: the held one is skipped.
+            if state.held.take().is_some() {
+                dropped += 1;
             }
         }
         let len = cost(&frame);
-        let mut dropped = 0;
         if !waited && !state.items.is_empty() && state.bytes + len > self.limits.high_water_mark {
             match self.limits.policy {
                 OverflowPolicy::KeepLatest => {
@@ -171,6 +192,7 @@ impl ViewerQueue {
                     state.dropped += lost;
                     self.stats.record_dropped(lost);
                     state.items.clear();
+                    state.held = None;
                     state.bytes = 0;
                     state.end = Ending::Pending(End::Overflow);
                     let waker = state.consumer.take();
@@ -182,8 +204,8 @@ impl ViewerQueue {
         }
         state.dropped += dropped;
         state.bytes += len;
-        if now.is_some() {
-            state.last_accepted = now;
+        if let (Some(pace), Some(now)) = (&mut state.pace, now) {
+            pace.accept(now);
         }
         state.items.push_back(frame);
         let waker = state.consumer.take();
@@ -227,6 +249,10 @@ impl ViewerQueue {
             wake(waker);
             return Poll::Ready(Pop::Frame(frame));
         }
+        if let Some(frame) = self.take_held(&mut state) {
+            state.popped += 1;
+            return Poll::Ready(Pop::Frame(frame));
+        }
         if let Some(end) = state.end.take() {
             state.consumer_gone = true;
             return Poll::Ready(Pop::End(end));
@@ -238,6 +264,28 @@ impl ViewerQueue {
         }
         state.consumer = Some(cx.waker().clone());
         Poll::Pending
+    }
+
+    /// The held frame, once it is on time or the producer is done.
+    fn take_held(&self, state: &mut State) -> Option<Arc<SharedFrame>> {
+        state.held.as_ref()?;
+        let now = Instant::now();
+        let on_time = state.pace.is_some_and(|pace| !pace.is_early(now));
+        if !on_time && state.end.is_open() {
+            return None;
+        }
+        if let Some(pace) = &mut state.pace {
+            pace.accept(now);
+        }
+        state.held.take()
+    }
+
+    /// When the held frame is on time, if a frame is held: the consumer
+    /// polls again then.
+    pub(crate) fn held_until(&self) -> Option<Instant> {
+        let state = self.lock();
+        state.held.as_ref()?;
+        state.pace.and_then(|pace| pace.on_time_at())
     }
 
     /// Whether no frame is queued.
@@ -262,6 +310,7 @@ impl ViewerQueue {
         let mut state = self.lock();
         state.consumer_gone = true;
         state.items.clear();
+        state.held = None;
         state.bytes = 0;
         let waker = state.producer.take();
         drop(state);
