@@ -100,6 +100,7 @@
 //! | `layer/` | 4 | [`MjpegLayer`] and its config, [`MjpegService`], [`ResponseFuture`], the dispatch of one request, [`MjpegBody`] and the live stream body |
 //! | `lifecycle/` | beside | [`ConnectionInfo`], events and callbacks, [`Stats`], and the one place that decides a [`DisconnectReason`] |
 //! | `server/`, `decode/` | apart | serving with slow-client protection; the multipart decoder |
+//! | `ingest/` | a source | frames pushed in a request body, published into a [`FrameHub`] |
 //! | `pipe/` | a source | whole JPEG frames from a byte pipe, published into a [`FrameHub`] |
 //!
 //! A frame's encoding is cached under its encoder's fingerprint (boundary,
@@ -114,6 +115,7 @@
 //! | `warp` | `warp::Reply` for the responders |
 //! | `server` | [`server`]: serving with small send buffers and a write-stall timeout |
 //! | `decode` | `decode`: an incremental parser of multipart streams (for clients, relays, tests) |
+//! | `ingest` | `ingest`: frames `POST`ed as a multipart stream or a JPEG, published into a [`FrameHub`] (implies `decode`) |
 //! | `pipe` | `pipe`: whole JPEG frames from concatenated JPEGs on any `AsyncRead`, e.g. `ffmpeg -f mjpeg -` |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -129,6 +131,9 @@ mod wire;
 #[cfg(feature = "decode")]
 #[cfg_attr(docsrs, doc(cfg(feature = "decode")))]
 pub mod decode;
+#[cfg(feature = "ingest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ingest")))]
+pub mod ingest;
 #[cfg(feature = "pipe")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pipe")))]
 pub mod pipe;

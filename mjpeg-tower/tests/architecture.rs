@@ -17,6 +17,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("server", &["lifecycle"]),
     ("decode", &[]),
     ("pipe", &["wire", "fanout", "lifecycle"]),
+    ("ingest", &["wire", "fanout", "decode", "lifecycle"]),
 ];
 
 const MAX_LINES: usize = 400;
