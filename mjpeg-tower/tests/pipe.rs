@@ -114,3 +114,22 @@ async fn ffmpeg_output_feeds_a_hub() {
     assert_eq!(hub.stats().published, 5);
     assert!(hub.latest().unwrap().data().ends_with(&[0xFF, 0xD9]));
 }
+
+#[tokio::test]
+async fn a_pipe_streams_to_one_viewer_as_a_per_request_stream() {
+    use http_body_util::BodyExt;
+    use mjpeg_tower::Mjpeg;
+
+    const INPUT: &[u8] =
+        b"\xFF\xD8\xFF\xDA\x00\x02one\xFF\xD9garbage\xFF\xD8\xFF\xDA\x00\x02two\xFF\xD9";
+    let res = Mjpeg::try_new(PipeSource::new(INPUT)).into_http_response();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(text.matches("one").count(), 1);
+    assert!(text.contains("two"));
+    assert!(!text.contains("garbage"));
+    assert!(
+        text.ends_with("--\r\n"),
+        "ends with the close delimiter: {text}"
+    );
+}
