@@ -100,6 +100,8 @@
 //! | `layer/` | 4 | [`MjpegLayer`] and its config, [`MjpegService`], [`ResponseFuture`], the dispatch of one request, [`MjpegBody`] and the live stream body |
 //! | `lifecycle/` | beside | [`ConnectionInfo`], events and callbacks, [`Stats`], and the one place that decides a [`DisconnectReason`] |
 //! | `server/`, `decode/` | apart | serving with slow-client protection; the multipart decoder |
+//! | `ingest/` | a source | frames pushed in a request body, published into a [`FrameHub`] |
+//! | `pipe/` | a source | whole JPEG frames from a byte pipe, published into a [`FrameHub`] |
 //!
 //! A frame's encoding is cached under its encoder's fingerprint (boundary,
 //! framing, part headers), computed when the layer is configured: any number
@@ -114,6 +116,8 @@
 //! | `server` | [`server`]: serving with small send buffers and a write-stall timeout |
 //! | `tls` | HTTPS for [`server`] (`server::TlsConfig`): rustls with the `ring` provider, ALPN `h2` and `http/1.1` |
 //! | `decode` | `decode`: an incremental parser of multipart streams (for clients, relays, tests) |
+//! | `ingest` | `ingest`: frames `POST`ed as a multipart stream or a JPEG, published into a [`FrameHub`] (implies `decode`) |
+//! | `pipe` | `pipe`: whole JPEG frames from concatenated JPEGs on any `AsyncRead`, e.g. `ffmpeg -f mjpeg -` |
 //! | `metrics` | counters, gauges and a latency histogram through the [`metrics`](https://docs.rs/metrics) facade, labelled `stream` with the hub's [name](FrameHubBuilder::name) (see below) |
 //! | `tracing` | [`tracing`](https://docs.rs/tracing) events (target `mjpeg_tower`): a viewer connecting (debug) and leaving with its reason and totals (info), an overflow or budget disconnect (warn), on-demand sources starting, stopping (info) and failing (warn) |
 //!
@@ -147,6 +151,12 @@ mod wire;
 #[cfg(feature = "decode")]
 #[cfg_attr(docsrs, doc(cfg(feature = "decode")))]
 pub mod decode;
+#[cfg(feature = "ingest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ingest")))]
+pub mod ingest;
+#[cfg(feature = "pipe")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pipe")))]
+pub mod pipe;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;

@@ -17,6 +17,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("server", &["lifecycle"]),
     ("streams", &["wire", "fanout", "respond", "lifecycle"]),
     ("decode", &[]),
+    ("pipe", &["wire", "fanout", "lifecycle"]),
+    ("ingest", &["wire", "fanout", "decode", "lifecycle"]),
 ];
 
 const MAX_LINES: usize = 400;

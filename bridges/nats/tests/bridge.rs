@@ -32,7 +32,8 @@ async fn edge_viewer_gets_origin_frames_with_their_part_headers() {
     assert_eq!(part.body, frame(seq(&part), 2000).into_data());
     publisher.abort();
     let stats = edge.edge.stats();
-    assert!(stats.frames_received >= 2, "{stats:?}");
+    // The first frame may come from the "latest" request rather than live.
+    assert!(stats.frames_published >= 2, "{stats:?}");
     assert!(stats.connected && stats.last_latency.is_some(), "{stats:?}");
     assert_eq!(origin.stats().publish_errors, 0);
 }

@@ -17,6 +17,11 @@
 //! * With a `Content-Length`, the body is exactly that many bytes. Strict mode then
 //!   requires `\r\n--boundary`; tolerant mode skips CR/LF/whitespace before the
 //!   delimiter and, if the delimiter still does not follow, searches for it instead.
+//!   If the body is a whole JPEG (`FF D8` ... `FF D9`), the bytes up to the
+//!   delimiter are junk (Go's `hybridgroup/mjpeg` sends stale buffer bytes
+//!   there): the part keeps the body, and the junk is skipped and counted in
+//!   [`Decoder::parts_with_junk`] and [`Decoder::junk_bytes_skipped`]. Any other
+//!   body runs up to the delimiter, as the `Content-Length` is taken to be wrong.
 //! * Without a `Content-Length`, the body runs up to the next `\r\n--boundary`
 //!   (tolerant: also `\n--boundary`) that is followed by `--`, a space, a tab, CR or
 //!   LF — so `\r\n--boundaryX` inside a payload is not a delimiter.
@@ -57,6 +62,8 @@ mod stream;
 mod tests;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_junk;
 #[cfg(test)]
 mod tests_limits;
 

@@ -10,7 +10,10 @@ use crate::decode::error::{DecodeError, shorten};
 use crate::decode::part::{Limits, Part};
 
 mod body;
+mod delim;
 mod headers;
+
+use self::delim::{Match, Scan};
 
 /// Most spaces/tabs accepted after a delimiter, and most CR/LF/whitespace bytes
 /// skipped between a `Content-Length` body and the next delimiter.
@@ -37,6 +40,8 @@ pub struct Decoder {
     started: u64,
     parts_seen: u64,
     empty_skipped: u64,
+    junk_parts: u64,
+    junk_bytes: u64,
 }
 
 enum State {
@@ -60,27 +65,16 @@ enum State {
         length: Option<usize>,
         scan: usize,
     },
+    /// The buffer starts with a complete `Content-Length` body of `len` bytes
+    /// followed by junk; `scan` is where the delimiter search resumes.
+    Junk {
+        headers: HeaderMap,
+        len: usize,
+        scan: usize,
+    },
     Closed,
     Ended,
     Failed,
-}
-
-/// Result of matching a delimiter at a line start.
-enum Match {
-    No,
-    /// Not enough bytes to see the whole delimiter text.
-    Partial,
-    /// The delimiter text is there but the byte(s) after it are missing.
-    Pending(usize),
-    Yes(usize),
-}
-
-/// Result of searching for a delimiter at a line start.
-enum Scan {
-    /// Body ends at `end`, the delimiter text starts at `start`.
-    Found { end: usize, start: usize },
-    /// Nothing found yet; resume the search at `resume`.
-    Wait { resume: usize },
 }
 
 enum Step {
@@ -123,6 +117,8 @@ impl Decoder {
             started: 0,
             parts_seen: 0,
             empty_skipped: 0,
+            junk_parts: 0,
+            junk_bytes: 0,
         })
     }
 
@@ -202,6 +198,24 @@ impl Decoder {
         self.empty_skipped
     }
 
+    /// Number of parts whose complete `Content-Length` body was followed by junk
+    /// before the next delimiter (tolerant mode only).
+    ///
+    /// A body counts as complete when it is a whole JPEG: it starts with `FF D8`
+    /// and ends with `FF D9`. Such a part is returned without the junk, as some
+    /// servers (e.g. Go's `hybridgroup/mjpeg`) write stale buffer bytes after
+    /// each frame. Other bodies followed by unexpected bytes are taken to have a
+    /// wrong `Content-Length` and run up to the delimiter instead.
+    pub fn parts_with_junk(&self) -> u64 {
+        self.junk_parts
+    }
+
+    /// Number of junk bytes skipped after complete `Content-Length` bodies; see
+    /// [`parts_with_junk`](Self::parts_with_junk).
+    pub fn junk_bytes_skipped(&self) -> u64 {
+        self.junk_bytes
+    }
+
     #[cfg(test)]
     pub(crate) fn buffered_len(&self) -> usize {
         self.buf.len()
@@ -227,6 +241,7 @@ impl Decoder {
                 length: None,
                 scan,
             } => self.body_search(headers, scan),
+            State::Junk { headers, len, scan } => self.junk(headers, len, scan),
             State::Closed => self.stay(State::Closed),
             State::Ended => self.stay(State::Ended),
             State::Failed => Err(DecodeError::Poisoned),
@@ -309,63 +324,6 @@ impl Decoder {
         };
         Ok(Step::Continue)
     }
-
-    /// Searches line starts from `from` (position 0 counts as a line start) for a
-    /// delimiter. With `require_cr` only CRLF line breaks count.
-    fn scan_for_delim(&self, from: usize, require_cr: bool) -> Scan {
-        if from == 0 {
-            match self.delim_at(0) {
-                Match::Yes(_) => return Scan::Found { end: 0, start: 0 },
-                Match::Pending(_) if self.eof => return Scan::Found { end: 0, start: 0 },
-                Match::Partial | Match::Pending(_) if !self.eof => return Scan::Wait { resume: 0 },
-                _ => {}
-            }
-        }
-        let buf = &self.buf[..];
-        let mut pos = from;
-        while let Some(off) = buf
-            .get(pos..)
-            .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
-        {
-            let nl = pos + off;
-            pos = nl + 1;
-            let has_cr = nl > 0 && buf[nl - 1] == b'\r';
-            if require_cr && !has_cr {
-                continue;
-            }
-            let end = if has_cr { nl - 1 } else { nl };
-            match self.delim_at(nl + 1) {
-                Match::Yes(_) => return Scan::Found { end, start: nl + 1 },
-                Match::Pending(_) if self.eof => return Scan::Found { end, start: nl + 1 },
-                Match::Partial | Match::Pending(_) if !self.eof => {
-                    return Scan::Wait { resume: nl };
-                }
-                _ => {}
-            }
-        }
-        Scan::Wait { resume: buf.len() }
-    }
-
-    /// Checks whether a delimiter starts at `pos`: the delimiter text followed by
-    /// `--`, a space, a tab, CR or LF.
-    fn delim_at(&self, pos: usize) -> Match {
-        let avail = self.buf.get(pos..).unwrap_or_default();
-        let mut partial = false;
-        for delim in &self.delims {
-            let Some(after) = avail.strip_prefix(&**delim) else {
-                partial |= avail.len() < delim.len() && delim.starts_with(avail);
-                continue;
-            };
-            match after {
-                [] | [b'-'] => return Match::Pending(delim.len()),
-                [b' ' | b'\t' | b'\r' | b'\n', ..] | [b'-', b'-', ..] => {
-                    return Match::Yes(delim.len());
-                }
-                _ => {}
-            }
-        }
-        if partial { Match::Partial } else { Match::No }
-    }
 }
 
 impl fmt::Debug for Decoder {
@@ -375,6 +333,7 @@ impl fmt::Debug for Decoder {
             State::DelimLine => "delimiter",
             State::Headers { .. } => "headers",
             State::Body { .. } => "body",
+            State::Junk { .. } => "junk",
             State::Closed => "closed",
             State::Ended => "ended",
             State::Failed => "failed",
@@ -387,6 +346,8 @@ impl fmt::Debug for Decoder {
             .field("buffered", &self.buf.len())
             .field("parts_seen", &self.parts_seen)
             .field("empty_parts_skipped", &self.empty_skipped)
+            .field("parts_with_junk", &self.junk_parts)
+            .field("junk_bytes_skipped", &self.junk_bytes)
             .finish()
     }
 }

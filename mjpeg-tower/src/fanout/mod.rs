@@ -9,6 +9,7 @@
 
 pub(crate) mod encoded;
 pub(crate) mod hub;
+pub(crate) mod pace;
 pub(crate) mod policy;
 pub(crate) mod pump;
 pub(crate) mod queue;

@@ -15,6 +15,7 @@ use std::task::{Context, Poll, Waker};
 use tokio::time::Instant;
 
 use crate::fanout::encoded::SharedFrame;
+use crate::fanout::pace::Pace;
 use crate::fanout::policy::{OverflowPolicy, QueueLimits};
 use crate::lifecycle::outcome::End;
 use crate::lifecycle::stats::StatsCell;
@@ -99,7 +100,11 @@ struct State {
     consumer_gone: bool,
     consumer: Option<Waker>,
     producer: Option<Waker>,
-    last_accepted: Option<Instant>,
+    /// The fps limit's clock.
+    pace: Option<Pace>,
+    /// The newest frame the fps limit held back, sent once it is on time
+    /// (or before the end); a newer one replaces it.
+    held: Option<Arc<SharedFrame>>,
     /// A waiting producer is being held back at the mark.
     holding: bool,
     popped: u64,
@@ -108,11 +113,15 @@ struct State {
 
 impl ViewerQueue {
     pub(crate) fn new(limits: QueueLimits, stats: Arc<StatsCell>, meter: Arc<Meter>) -> Self {
+        let state = State {
+            pace: limits.min_interval.map(Pace::new),
+            ..State::default()
+        };
         Self {
             limits,
             stats,
             meter,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
         }
     }
 
@@ -139,13 +148,26 @@ impl ViewerQueue {
         }
         // The clock is read only under an fps limit; a waiting producer
         // paces itself to it instead.
-        let now = self.limits.min_interval.map(|_| Instant::now());
-        if let (Some(min), Some(now), false) = (self.limits.min_interval, now, waited) {
-            if state.last_accepted.is_some_and(|last| now < last + min) {
-                state.dropped += 1;
+        let now = state.pace.map(|_| Instant::now());
+        let mut dropped = 0;
+        if let (Some(pace), Some(now), false) = (state.pace, now, waited) {
+            if pace.is_early(now) {
+                // Hold the newest frame back; the one it replaces is skipped.
+                let first = state.held.is_none();
+                let replaced = state.held.replace(frame).is_some();
+                state.dropped += u64::from(replaced);
+                // The consumer arms a timer for a frame newly held.
+                let waker = if first { state.consumer.take() } else { None };
                 drop(state);
-                self.record_dropped(1);
+                if replaced {
+                    self.record_dropped(1);
+                }
+                wake(waker);
                 return Pushed::Skipped;
+            }
+            // A newer frame is on time: the held one is skipped.
+            if state.held.take().is_some() {
+                dropped += 1;
             }
         }
         let len = cost(&frame);
@@ -156,13 +178,12 @@ impl ViewerQueue {
             }
             // The first step: this viewer holds more than its share; shed
             // its queued frames, so it gets the newest.
-            let shed = state.items.len() as u64;
+            let shed = state.items.len() as u64 + u64::from(state.held.is_some());
             self.clear(&mut state);
             state.dropped += shed;
             self.stats.record_budget_shed(shed);
             self.meter.dropped(shed);
         }
-        let mut dropped = 0;
         if !waited && !state.items.is_empty() && state.bytes + len > self.limits.high_water_mark {
             match self.limits.policy {
                 OverflowPolicy::KeepLatest => {
@@ -189,8 +210,8 @@ impl ViewerQueue {
         state.dropped += dropped;
         state.bytes += len;
         self.add_queued(len);
-        if now.is_some() {
-            state.last_accepted = now;
+        if let (Some(pace), Some(now)) = (&mut state.pace, now) {
+            pace.accept(now);
         }
         state.items.push_back(frame);
         let waker = state.consumer.take();
@@ -237,6 +258,7 @@ impl ViewerQueue {
     /// Frees the queued frames.
     fn clear(&self, state: &mut State) {
         state.items.clear();
+        state.held = None;
         self.sub_queued(std::mem::take(&mut state.bytes));
     }
 
@@ -297,6 +319,10 @@ impl ViewerQueue {
             wake(waker);
             return Poll::Ready(Pop::Frame(frame));
         }
+        if let Some(frame) = self.take_held(&mut state) {
+            state.popped += 1;
+            return Poll::Ready(Pop::Frame(frame));
+        }
         if let Some(end) = state.end.take() {
             state.consumer_gone = true;
             return Poll::Ready(Pop::End(end));
@@ -308,6 +334,28 @@ impl ViewerQueue {
         }
         state.consumer = Some(cx.waker().clone());
         Poll::Pending
+    }
+
+    /// The held frame, once it is on time or the producer is done.
+    fn take_held(&self, state: &mut State) -> Option<Arc<SharedFrame>> {
+        state.held.as_ref()?;
+        let now = Instant::now();
+        let on_time = state.pace.is_some_and(|pace| !pace.is_early(now));
+        if !on_time && state.end.is_open() {
+            return None;
+        }
+        if let Some(pace) = &mut state.pace {
+            pace.accept(now);
+        }
+        state.held.take()
+    }
+
+    /// When the held frame is on time, if a frame is held: the consumer
+    /// polls again then.
+    pub(crate) fn held_until(&self) -> Option<Instant> {
+        let state = self.lock();
+        state.held.as_ref()?;
+        state.pace.and_then(|pace| pace.on_time_at())
     }
 
     /// Whether no frame is queued.

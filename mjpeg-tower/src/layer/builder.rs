@@ -195,6 +195,12 @@ impl MjpegLayer {
 
     /// Caps each viewer at `fps` frames per second: frames above the rate are
     /// skipped, never queued (default `None`: no cap; `Some(0)` is no cap too).
+    ///
+    /// The rate holds on a steady grid (2 fps from a 30 fps source is 2 fps),
+    /// and the newest skipped frame is sent once the viewer's next frame is
+    /// due unless a newer one comes first, so the last frame of a burst is
+    /// never lost. A hub viewer can ask for less with
+    /// [`Subscribe::max_fps`](crate::Subscribe::max_fps).
     pub fn max_fps(self, fps: Option<u32>) -> Self {
         self.with(|c| {
             c.queue.min_interval = fps

@@ -78,7 +78,7 @@ impl ResponderBody {
     fn open(slot: &Slot) -> Kind {
         let producer = match slot.take().map(|taken| taken.source) {
             Some(Source::Stream(frames)) => Producer::Stream(frames),
-            Some(Source::Hub(hub)) => Producer::Hub(hub),
+            Some(Source::Hub(hub, pace)) => Producer::Hub(hub, pace),
             // A snapshot's response is complete before any layer sees it,
             // and a source already taken was answered by the layer instead.
             Some(Source::Snapshot(..)) | None => return Kind::Full(None),

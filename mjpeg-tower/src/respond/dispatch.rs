@@ -36,7 +36,8 @@ pub(crate) enum Respond {
 /// Where a new viewer's frames come from.
 pub(crate) enum Producer {
     Stream(FrameStream),
-    Hub(FrameHub),
+    /// A hub, with the viewer's own shortest frame interval.
+    Hub(FrameHub, Option<Duration>),
 }
 
 /// Answers a request whose handler returned a responder, with `config`,
@@ -53,10 +54,10 @@ pub(crate) fn dispatch(
     parts.headers = without(&parts.headers, &taken.placeholder);
     match taken.source {
         Source::Snapshot(hub, wait) => snapshot(config, &req.method, parts, hub, wait),
-        Source::Hub(hub) if hub.is_stopped() => {
+        Source::Hub(hub, _) if hub.is_stopped() => {
             now(plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED))
         }
-        Source::Hub(hub) => stream(config, stats, req, parts, Producer::Hub(hub)),
+        Source::Hub(hub, pace) => stream(config, stats, req, parts, Producer::Hub(hub, pace)),
         Source::Stream(frames) => stream(config, stats, req, parts, Producer::Stream(frames)),
     }
 }
@@ -164,12 +165,17 @@ pub(crate) fn open_viewer(
     active: usize,
 ) -> StreamBody {
     let stream = match &producer {
-        Producer::Hub(hub) => hub.name(),
+        Producer::Hub(hub, _) => hub.name(),
         Producer::Stream(_) => None,
     };
     let meter = Arc::new(Meter::new(stream.unwrap_or(UNNAMED)));
+    let mut limits = config.queue;
+    if let Producer::Hub(_, Some(viewer)) = producer {
+        // The stricter of the layer's and the viewer's limits.
+        limits.min_interval = Some(limits.min_interval.map_or(viewer, |l| l.max(viewer)));
+    }
     let queue = Arc::new(ViewerQueue::new(
-        config.queue,
+        limits,
         Arc::clone(stats),
         Arc::clone(&meter),
     ));
@@ -187,7 +193,7 @@ pub(crate) fn open_viewer(
             config.queue.policy == OverflowPolicy::Wait,
             config.queue.min_interval,
         ),
-        Producer::Hub(hub) => match hub.register(Arc::clone(&queue)) {
+        Producer::Hub(hub, _) => match hub.register(Arc::clone(&queue)) {
             Some(viewer) => Feed::Hub(viewer),
             // Stopped since the check above: the viewer gets the close delimiter.
             None => {

@@ -18,8 +18,13 @@ impl FrameHub {
     /// once, then every new one.
     ///
     /// After [`stop`](Self::stop) it answers `503 Service Unavailable`.
+    ///
+    /// [`Subscribe::max_fps`] gives this viewer a lower frame rate.
     pub fn subscribe(&self) -> Subscribe {
-        Subscribe { hub: self.clone() }
+        Subscribe {
+            hub: self.clone(),
+            min_interval: None,
+        }
     }
 
     /// A responder with the latest frame as one complete response (its own
@@ -42,9 +47,40 @@ impl FrameHub {
 #[must_use = "a responder does nothing unless returned from a handler"]
 pub struct Subscribe {
     hub: FrameHub,
+    min_interval: Option<Duration>,
 }
 
 impl Subscribe {
+    /// Caps this viewer at `fps` frames per second (default `None`: only the
+    /// layer's [`max_fps`](crate::MjpegLayer::max_fps) applies; `Some(0)` is
+    /// no cap too). With both, the lower rate applies.
+    ///
+    /// The hub still encodes each frame once; this viewer skips frames to keep
+    /// its rate, on a steady grid (2 fps from a 30 fps source is 2 fps, not
+    /// 1.875). Skipped frames are not queued: the newest one is held back and
+    /// sent when the viewer's next frame is due, unless a newer frame comes
+    /// first, so the viewer never misses the last frame of a burst.
+    ///
+    /// A handler can map a query parameter to it, e.g. `?fps=5`:
+    ///
+    /// ```
+    /// use mjpeg_tower::{FrameHub, Subscribe};
+    ///
+    /// fn stream(hub: &FrameHub, query: Option<&str>) -> Subscribe {
+    ///     let fps = query
+    ///         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("fps=")))
+    ///         .and_then(|v| v.parse().ok());
+    ///     hub.subscribe().max_fps(fps)
+    /// }
+    /// # let _ = stream(&FrameHub::new(), Some("fps=5"));
+    /// ```
+    pub fn max_fps(mut self, fps: Option<u32>) -> Self {
+        self.min_interval = fps
+            .filter(|&fps| fps > 0)
+            .map(|fps| Duration::from_secs(1) / fps);
+        self
+    }
+
     /// The response: a stream with the default configuration, which
     /// [`MjpegLayer`](crate::MjpegLayer) replaces with its own.
     ///
@@ -52,9 +88,9 @@ impl Subscribe {
     pub fn into_http_response(self) -> Response<ResponderBody> {
         if self.hub.is_stopped() {
             let res = plain(StatusCode::SERVICE_UNAVAILABLE, HUB_STOPPED).map(ResponderBody::full);
-            return slotted(Source::Hub(self.hub), res, false);
+            return slotted(Source::Hub(self.hub, self.min_interval), res, false);
         }
-        streaming_response(Source::Hub(self.hub))
+        streaming_response(Source::Hub(self.hub, self.min_interval))
     }
 }
 

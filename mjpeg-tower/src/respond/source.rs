@@ -15,8 +15,8 @@ use crate::respond::body::ResponderBody;
 pub(crate) enum Source {
     /// A per-request stream of frames.
     Stream(FrameStream),
-    /// A live view of a hub.
-    Hub(FrameHub),
+    /// A live view of a hub, with the viewer's own shortest frame interval.
+    Hub(FrameHub, Option<Duration>),
     /// One frame of a hub, waiting up to the duration for a first one.
     Snapshot(FrameHub, Duration),
 }
@@ -25,7 +25,7 @@ impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Stream(_) => f.write_str("Stream(..)"),
-            Self::Hub(hub) => f.debug_tuple("Hub").field(hub).finish(),
+            Self::Hub(hub, pace) => f.debug_tuple("Hub").field(hub).field(pace).finish(),
             Self::Snapshot(hub, wait) => f.debug_tuple("Snapshot").field(hub).field(wait).finish(),
         }
     }

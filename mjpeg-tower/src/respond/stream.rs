@@ -3,13 +3,15 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::Frame;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use crate::fanout::pump::Feed;
 use crate::fanout::queue::{Pop, ViewerQueue};
@@ -38,6 +40,10 @@ pub(crate) struct StreamBody {
     /// Frames never sent because their payload contains the delimiter.
     unsendable: u64,
     heartbeat: Option<Heartbeat>,
+    /// Wakes the body when a frame the fps limit held back is on time.
+    held_timer: Option<Pin<Box<Sleep>>>,
+    /// The deadline the timer last fired for.
+    held_fired: Option<Instant>,
     repeat_final_frame: bool,
     conn: Connection,
 }
@@ -60,6 +66,8 @@ impl StreamBody {
             cursor: Cursor::default(),
             unsendable: 0,
             heartbeat: heartbeat.map(Heartbeat::new),
+            held_timer: None,
+            held_fired: None,
             repeat_final_frame,
             conn,
         }
@@ -118,6 +126,9 @@ impl StreamBody {
                     }
                 }
                 Poll::Pending => {
+                    if self.held_frame_is_on_time(cx) {
+                        continue;
+                    }
                     let Some(heartbeat) = &mut self.heartbeat else {
                         return Poll::Pending;
                     };
@@ -131,6 +142,24 @@ impl StreamBody {
                 }
             }
         }
+    }
+
+    /// Whether the fps limit's held frame is on time now; otherwise `cx` is
+    /// woken when it will be.
+    fn held_frame_is_on_time(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(at) = self.queue.held_until() else {
+            return false;
+        };
+        let timer = self
+            .held_timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        if timer.deadline() != at {
+            timer.as_mut().reset(at);
+        }
+        // Once per deadline: should the queue still hold the frame back, the
+        // body waits for the next push rather than spinning.
+        let fired = timer.as_mut().poll(cx).is_ready();
+        fired && self.held_fired.replace(at) != Some(at)
     }
 
     /// Queues the chunks that send `part` from where the wire stands.

@@ -79,6 +79,16 @@ impl Decoder {
                 content_length: n,
                 reason: "expected the boundary delimiter after the CRLF",
             }),
+            Match::No if is_whole_jpeg(&self.buf[..n]) => {
+                // A complete frame followed by junk (stale buffer bytes): keep
+                // the frame, skip up to the delimiter.
+                self.state = State::Junk {
+                    headers,
+                    len: n,
+                    scan: n,
+                };
+                Ok(Step::Continue)
+            }
             Match::No => {
                 // The server lied about the length: look for the delimiter instead.
                 self.state = State::Body {
@@ -120,6 +130,54 @@ impl Decoder {
         }
     }
 
+    /// Skips the junk after a complete body of `len` bytes up to the next
+    /// delimiter (or the end of input), then returns the part.
+    pub(super) fn junk(
+        &mut self,
+        headers: HeaderMap,
+        len: usize,
+        scan: usize,
+    ) -> Result<Step, DecodeError> {
+        let part = self.started;
+        let limit = self.limits.max_part_size;
+        let too_large = DecodeError::PartTooLarge {
+            part,
+            content_length: None,
+            limit,
+        };
+        let (end, start) = match self.scan_for_delim(scan, false) {
+            Scan::Found { end, .. } if end > limit => return Err(too_large),
+            Scan::Found { end, start } => (end, start),
+            Scan::Wait { resume } if resume.saturating_sub(1) > limit => return Err(too_large),
+            Scan::Wait { resume } if !self.eof => {
+                return self.stay(State::Junk {
+                    headers,
+                    len,
+                    scan: resume,
+                });
+            }
+            Scan::Wait { .. } => {
+                // The input ended: the body is complete, the rest is junk.
+                let end = self.buf.len();
+                self.count_junk(end - len);
+                let body = self.buf.split_to(len).freeze();
+                self.buf = BytesMut::new();
+                self.state = State::Ended;
+                return Ok(Step::Part(Part { headers, body }));
+            }
+        };
+        self.count_junk(end.saturating_sub(len));
+        let step = self.emit(headers, len, start);
+        Ok(step)
+    }
+
+    fn count_junk(&mut self, bytes: usize) {
+        self.junk_parts += 1;
+        self.junk_bytes = self
+            .junk_bytes
+            .saturating_add(u64::try_from(bytes).unwrap_or(u64::MAX));
+    }
+
     /// Splits off a body of `end` bytes, drops the bytes up to the delimiter at
     /// `delim_start` and returns the part.
     pub(super) fn emit(&mut self, headers: HeaderMap, end: usize, delim_start: usize) -> Step {
@@ -128,4 +186,9 @@ impl Decoder {
         self.state = State::DelimLine;
         Step::Part(Part { headers, body })
     }
+}
+
+/// Whether `body` is a whole JPEG: it starts with SOI and ends with EOI.
+fn is_whole_jpeg(body: &[u8]) -> bool {
+    body.len() >= 4 && body.starts_with(&[0xFF, 0xD8]) && body.ends_with(&[0xFF, 0xD9])
 }

@@ -152,7 +152,49 @@ async fn fps_limit_skips_frames_above_the_rate() {
     }
     // 50 frames over one second at 50 fps, limited to 10 fps.
     assert_eq!(accepted, 10);
-    assert_eq!(q.dropped(), 40);
+    // The newest frame skipped is held back, not dropped, until it is on time.
+    assert_eq!(q.dropped(), 39);
+    // One second on, the held frame (the last) is on time too.
+    let mut sent: Vec<_> = std::iter::from_fn(|| pop(&q)).collect();
+    assert_eq!(sent.pop(), Some(49));
+    assert_eq!(sent, (0..50).step_by(5).collect::<Vec<u8>>());
+    assert_eq!(q.held_until(), None);
+
+    // A frame too early waits for its time rather than being lost.
+    assert_eq!(q.push(frame(50, 10)), Pushed::Skipped);
+    let held = q.held_until().expect("the newest frame is held");
+    assert_eq!(pop(&q), None);
+    tokio::time::advance(held - tokio::time::Instant::now()).await;
+    assert_eq!(pop(&q), Some(50));
+    assert_eq!(q.held_until(), None);
+    assert_eq!(q.dropped(), 39);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_held_frame_goes_out_before_the_end() {
+    let limits = QueueLimits {
+        high_water_mark: 1 << 20,
+        policy: OverflowPolicy::KeepLatest,
+        min_interval: Some(Duration::from_secs(1)),
+        budget: None,
+    };
+    let q = ViewerQueue::new(
+        limits,
+        Arc::new(StatsCell::new()),
+        Arc::new(Meter::new("test")),
+    );
+    assert_eq!(q.push(frame(1, 10)), Pushed::Queued);
+    assert_eq!(q.push(frame(2, 10)), Pushed::Skipped);
+    assert_eq!(q.push(frame(3, 10)), Pushed::Skipped);
+    assert_eq!(q.dropped(), 1);
+    q.close(End::Completed);
+    assert_eq!(pop(&q), Some(1));
+    assert_eq!(pop(&q), Some(3));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(matches!(
+        q.poll_pop(&mut cx),
+        Poll::Ready(Pop::End(End::Completed))
+    ));
 }
 
 #[test]
