@@ -221,6 +221,22 @@ impl Streams {
         StreamReply::json(info::to_json(&self.list()))
     }
 
+    /// The hub named `name` for a request that feeds it (push ingest), or
+    /// the refusal to answer: `400` for a bad name, `404` for an unknown
+    /// one. Does not start an on-demand source.
+    pub fn lookup(&self, name: &str) -> Result<FrameHub, StreamReply> {
+        let name = StreamName::new(name)
+            .map_err(|e| StreamReply::refused(StatusCode::BAD_REQUEST, e.to_string(), None))?;
+        match self.read().get(&name) {
+            Some(entry) => Ok(entry.hub.clone()),
+            None => Err(StreamReply::refused(
+                StatusCode::NOT_FOUND,
+                format!("no stream named {name}"),
+                None,
+            )),
+        }
+    }
+
     /// Looks `name` up for a request: starts its on-demand source, or says
     /// why the request cannot be served.
     fn want(&self, name: &str) -> Result<FrameHub, Refusal> {

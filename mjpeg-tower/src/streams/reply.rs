@@ -21,7 +21,8 @@ pub struct StreamReply(Kind);
 enum Kind {
     Subscribe(Subscribe),
     Snapshot(Snapshot),
-    Complete(Response<Bytes>),
+    /// Boxed: a complete response is large, a responder should not be.
+    Complete(Box<Response<Bytes>>),
 }
 
 impl StreamReply {
@@ -41,7 +42,7 @@ impl StreamReply {
             HeaderValue::from_static("application/json"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        Self(Kind::Complete(res))
+        Self(Kind::Complete(Box::new(res)))
     }
 
     /// A plain-text refusal saying `message`, with `Retry-After` when given.
@@ -57,7 +58,16 @@ impl StreamReply {
             let secs = retry.as_secs() + u64::from(retry.subsec_nanos() > 0);
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
-        Self(Kind::Complete(res))
+        Self(Kind::Complete(Box::new(res)))
+    }
+
+    /// Limits a stream reply to `fps` frames per second for its viewer
+    /// (see [`Subscribe::max_fps`]); other replies are unchanged.
+    pub fn max_fps(self, fps: Option<u32>) -> Self {
+        match self.0 {
+            Kind::Subscribe(subscribe) => Self(Kind::Subscribe(subscribe.max_fps(fps))),
+            other => Self(other),
+        }
     }
 
     /// The status this reply answers with, before any layer: `200` for a
