@@ -171,6 +171,28 @@ async fn frames_pushed_in_are_served() {
         .unwrap();
     assert_eq!(snapshot.bytes().await.unwrap(), jpeg);
 
+    // A stream of two frames, as `ffmpeg -f mpjpeg -method POST` sends one.
+    let second = vec![0xFF, 0xD8, 0x02, 0x03, 0xFF, 0xD9];
+    let mut body = Vec::new();
+    for frame in [&jpeg, &second] {
+        body.extend_from_slice(b"--b\r\nContent-Type: image/jpeg\r\n\r\n");
+        body.extend_from_slice(frame);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--b--\r\n");
+    let pushed = reqwest::Client::new()
+        .post(format!("{url}/streams/push"))
+        .header("content-type", "multipart/x-mixed-replace; boundary=b")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 200);
+    let snapshot = reqwest::get(format!("{url}/streams/push/snapshot"))
+        .await
+        .unwrap();
+    assert_eq!(snapshot.bytes().await.unwrap(), second);
+
     let bad = reqwest::Client::new()
         .post(format!("{url}/streams/push"))
         .header("content-type", "multipart/x-mixed-replace; boundary=b")
