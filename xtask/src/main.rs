@@ -10,6 +10,10 @@ const TASKS: &[(&str, &str)] = &[
     ),
     ("test", "cargo test --workspace"),
     (
+        "package",
+        "cargo package of the published crates, each built from its archive, and their doctests alone",
+    ),
+    (
         "bench",
         "release build, server + load processes vs a raw-TCP ceiling; [--quick] [--json PATH]",
     ),
@@ -25,6 +29,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("test") => cargo(&["test", "--workspace"], &[]),
+        Some("package") => package(),
         Some("conformance") => conformance(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some(other) => Err(format!(
@@ -87,6 +92,7 @@ fn ci() -> Result<(), String> {
 const PUBLISHED: &[&str] = &["mjpeg-tower", "mjpeg-axum", "mjpeg-warp", "mjpeg-nats"];
 
 fn package() -> Result<(), String> {
+    forget_packaged_sources()?;
     let mut args = vec!["package", "--allow-dirty", "--quiet"];
     for name in PUBLISHED {
         args.extend(["--package", name]);
@@ -97,6 +103,44 @@ fn package() -> Result<(), String> {
     // hide a doc example that does not compile alone.
     for name in PUBLISHED {
         cargo(&["test", "--quiet", "--doc", "--package", name], &[])?;
+    }
+    Ok(())
+}
+
+/// Removes earlier unpacked copies of our crates from cargo's cache.
+///
+/// `cargo package` verifies each crate against the others through a
+/// temporary registry, and cargo unpacks registry crates once per
+/// name-version: a copy left by an earlier run (the version does not change
+/// between commits) would be used instead of the archive just made, and the
+/// check would build against old code. Only those registries' copies of
+/// our own crates are removed (their directories start with `-`; crates.io's
+/// do not).
+fn forget_packaged_sources() -> Result<(), String> {
+    let home = env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let Ok(registries) = std::fs::read_dir(home.join("registry").join("src")) else {
+        return Ok(()); // nothing unpacked yet
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(crates) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for unpacked in crates.flatten() {
+            let name = unpacked.file_name().to_string_lossy().into_owned();
+            let ours = PUBLISHED
+                .iter()
+                .any(|p| name.strip_prefix(p).is_some_and(|v| v.starts_with('-')));
+            if ours {
+                std::fs::remove_dir_all(unpacked.path())
+                    .map_err(|e| format!("cannot remove {}: {e}", unpacked.path().display()))?;
+            }
+        }
     }
     Ok(())
 }
