@@ -93,6 +93,7 @@ pub(crate) async fn login(State(auth): State<Auth>, Form(login): Form<Login>) ->
     let Some(id) = new_session_id() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
+    // Over HTTPS, add `; Secure` so the cookie never travels in clear.
     let cookie = format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/");
     let (Ok(cookie), Ok(mut sessions)) = (HeaderValue::from_str(&cookie), auth.sessions.lock())
     else {
