@@ -1,5 +1,6 @@
 //! The checks: each an `async fn` asserting one property of one backend.
 
+mod auth;
 mod framing;
 mod headers;
 mod identical;
@@ -86,5 +87,7 @@ checks! {
         overflow::slow_reader_drop_newest,
         overflow::slow_reader_wait,
         overflow::slow_reader_disconnect,
+        auth::bearer_guards_stream_and_snapshot,
+        auth::basic_guards_and_challenges,
     ],
 }

@@ -1,22 +1,23 @@
 //! MJPEG added to a service that already exists: ordinary routes behind
-//! tower-http's tracing, compression and auth layers, `ConnectInfo`, and a
-//! graceful shutdown that stops the hubs first. The MJPEG part is the
-//! `// MJPEG:` lines.
+//! tower-http's tracing and compression layers, the service's own auth,
+//! `ConnectInfo`, and a graceful shutdown that stops the hubs first. The
+//! MJPEG part is the `// MJPEG:` lines.
 //!
 //! Run with `cargo run -p mjpeg-example-existing-service`, then open
-//! <http://127.0.0.1:3000> (the camera needs `Authorization: Bearer secret`:
-//! `curl -H 'Authorization: Bearer secret' http://127.0.0.1:3000/camera/snapshot -o s.jpg`).
+//! <http://127.0.0.1:3000>. The camera needs the token (`CAMERA_TOKEN`,
+//! `secret` by default): programs send it as a bearer token
+//! (`curl -H 'Authorization: Bearer secret' http://127.0.0.1:3000/camera/snapshot -o s.jpg`),
+//! a page's `<img>` cannot, so people log in once at `/login`, which sets a
+//! session cookie that the `<img>` requests carry (see `auth.rs`).
 
+mod auth;
 mod camera;
 
 use std::net::SocketAddr;
 
-use std::sync::Arc;
-
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{ConnectInfo, State};
+use axum::middleware;
+use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 use mjpeg_axum::{FrameHub, MjpegLayer};
@@ -25,7 +26,9 @@ use tower_http::trace::TraceLayer;
 
 /// The service: its own routes, and the camera routes MJPEG adds.
 fn app(hub: FrameHub, token: &str) -> Router {
-    // MJPEG: the camera routes, behind the service's own auth.
+    let auth = auth::Auth::new(token);
+    // MJPEG: the camera routes, behind the service's own auth (bearer or
+    // session cookie): a refusal passes through `MjpegLayer` untouched.
     let camera = Router::new()
         .route(
             "/stream",
@@ -36,12 +39,13 @@ fn app(hub: FrameHub, token: &str) -> Router {
             get(|State(hub): State<FrameHub>| async move { hub.snapshot() }),
         )
         .with_state(hub)
-        .layer(middleware::from_fn_with_state(
-            Arc::from(token),
-            require_token,
-        ));
+        .layer(middleware::from_fn_with_state(auth.clone(), auth::require));
+    let login = Router::new()
+        .route("/login", get(auth::form).post(auth::login))
+        .with_state(auth);
     Router::new()
         .route("/", get(index))
+        .merge(login)
         .route("/api/whoami", get(whoami))
         .nest("/camera", camera) // MJPEG: mounted like any other router
         // Order matters: compression runs inside MJPEG, so the stream is made
@@ -50,17 +54,6 @@ fn app(hub: FrameHub, token: &str) -> Router {
         .layer(CompressionLayer::new())
         .layer(MjpegLayer::new()) // MJPEG: one line
         .layer(TraceLayer::new_for_http())
-}
-
-/// The service's own auth: `Authorization: Bearer <token>`, or `401`.
-async fn require_token(State(token): State<Arc<str>>, req: Request, next: Next) -> Response {
-    let expected = format!("Bearer {token}");
-    let given = req.headers().get(header::AUTHORIZATION);
-    if given.is_some_and(|v| v.as_bytes() == expected.as_bytes()) {
-        next.run(req).await
-    } else {
-        StatusCode::UNAUTHORIZED.into_response()
-    }
 }
 
 async fn index() -> Html<&'static str> {

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use super::*;
 
+mod browser;
+
 async fn start(
     hub: FrameHub,
 ) -> (
@@ -109,4 +111,51 @@ async fn the_service_keeps_its_layers_and_gains_a_camera() {
         .unwrap()
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test]
+async fn login_sets_a_session_cookie_that_opens_the_camera() {
+    let hub = FrameHub::new();
+    tokio::spawn(camera::run(hub.clone()));
+    let (addr, _stop, _serving) = start(hub).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = |token: &'static str| {
+        client
+            .post(format!("http://{addr}/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={token}"))
+            .send()
+    };
+    let wrong = login("guess").await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    let right = login("secret").await.unwrap();
+    assert_eq!(right.status(), 303);
+    assert_eq!(right.headers()["location"], "/");
+    let cookie = right.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.ends_with("; HttpOnly; SameSite=Strict; Path=/"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+
+    let stream = |cookie: String| {
+        client
+            .get(format!("http://{addr}/camera/stream"))
+            .header("cookie", cookie)
+            .send()
+    };
+    assert_eq!(
+        stream("camera_session=forged".into())
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let mut live = stream(format!("theme=dark; {session}")).await.unwrap();
+    assert_eq!(live.status(), 200);
+    assert!(live.chunk().await.unwrap().is_some());
 }
