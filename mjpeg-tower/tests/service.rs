@@ -309,3 +309,78 @@ async fn clones_share_counters_but_a_reconfigured_clone_counts_its_own() {
     );
     assert_eq!(svc.get_layer().stats().active, 0);
 }
+
+#[tokio::test]
+async fn an_error_status_around_a_responder_is_kept_and_nothing_is_streamed() {
+    let hub = mjpeg_tower::FrameHub::new();
+    hub.publish(Frame::jpeg(&b"\xFF\xD8 secret \xFF\xD9"[..]));
+    let layer = MjpegLayer::new();
+    let h = hub.clone();
+    let svc = app(layer.clone(), move |req| {
+        let mut res = if req.uri().path() == "/snapshot" {
+            h.snapshot().into_http_response()
+        } else {
+            h.subscribe().into_http_response()
+        };
+        // What `(StatusCode::UNAUTHORIZED, [(WWW_AUTHENTICATE, ..)], hub.subscribe())` does.
+        *res.status_mut() = StatusCode::UNAUTHORIZED;
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+        res
+    });
+    for path in ["/stream", "/snapshot"] {
+        let req = Request::builder().uri(path).body(()).unwrap();
+        let res = svc.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(res.headers()["www-authenticate"], "Basic");
+        let ct = res.headers().get("content-type");
+        assert!(
+            !ct.is_some_and(|v| v.to_str().unwrap().starts_with("multipart/")),
+            "{path}"
+        );
+        assert_eq!(body_string(res).await, "", "{path}: nothing of the stream");
+    }
+    assert_eq!(layer.stats().total_connections, 0);
+    assert_eq!(hub.viewers(), 0);
+}
+
+/// tower-http's auth layer wants a `Default` response body: it stacks on
+/// either side of the layer without boxing.
+#[tokio::test]
+#[allow(deprecated)] // `bearer` is deprecated in tower-http 0.6.7 but still the shortest check
+async fn validate_request_header_stacks_on_either_side_without_boxing() {
+    use tower::ServiceBuilder;
+    use tower_http::validate_request::ValidateRequestHeaderLayer;
+
+    let handler = tower::service_fn(|_req: Request<()>| async {
+        Ok::<_, std::convert::Infallible>(frames(&["a"]).into_http_response())
+    });
+    let outside = ServiceBuilder::new()
+        .layer(ValidateRequestHeaderLayer::bearer("t"))
+        .layer(MjpegLayer::new())
+        .service(handler);
+    let inside = ServiceBuilder::new()
+        .layer(MjpegLayer::new())
+        .layer(ValidateRequestHeaderLayer::bearer("t"))
+        .service(handler);
+    let res = outside.clone().oneshot(Request::new(())).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = inside.clone().oneshot(Request::new(())).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let authorized = || {
+        Request::builder()
+            .header(header::AUTHORIZATION, "Bearer t")
+            .body(())
+            .unwrap()
+    };
+    let res = outside.oneshot(authorized()).await.unwrap();
+    assert!(
+        body_string(res).await.contains("--"),
+        "streams with credentials"
+    );
+    let res = inside.oneshot(authorized()).await.unwrap();
+    assert!(
+        body_string(res).await.contains("--"),
+        "streams with credentials"
+    );
+}

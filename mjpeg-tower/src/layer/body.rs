@@ -31,6 +31,14 @@ pin_project! {
     }
 }
 
+/// An empty inner body, for layers that answer on their own (tower-http's
+/// `ValidateRequestHeaderLayer` builds its `401` this way).
+impl<B: Default> Default for MjpegBody<B> {
+    fn default() -> Self {
+        Self::inner(B::default())
+    }
+}
+
 impl<B> MjpegBody<B> {
     pub(crate) fn inner(body: B) -> Self {
         Self {

@@ -31,6 +31,14 @@ pub struct ResponderBody {
     kind: Kind,
 }
 
+/// An empty complete body, for layers that answer on their own (tower-http's
+/// `ValidateRequestHeaderLayer` builds its `401` this way).
+impl Default for ResponderBody {
+    fn default() -> Self {
+        Self::full(Bytes::new())
+    }
+}
+
 enum Kind {
     /// Not opened yet: the first poll opens it with the defaults.
     Lazy(Slot),

@@ -52,6 +52,17 @@ pub(crate) fn dispatch(
     // The responder's own headers were the defaults: the configuration
     // replaces them. Headers a handler added stay.
     parts.headers = without(&parts.headers, &taken.placeholder);
+    if !parts.status.is_success() {
+        // The handler said no (`(StatusCode::UNAUTHORIZED, hub.subscribe())`):
+        // its status with an empty body, never a stream or a frame.
+        parts
+            .headers
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+        return Respond::Now(Response::from_parts(
+            parts,
+            ResponderBody::full(Bytes::new()),
+        ));
+    }
     match taken.source {
         Source::Snapshot(hub, wait) => snapshot(config, &req.method, parts, hub, wait),
         Source::Hub(hub, _) if hub.is_stopped() => {
