@@ -384,3 +384,22 @@ async fn validate_request_header_stacks_on_either_side_without_boxing() {
         "streams with credentials"
     );
 }
+
+/// A snapshot before the first frame answers `503` by itself; behind the
+/// layer that is not an error status set by a handler: it waits.
+#[tokio::test]
+async fn a_snapshot_before_the_first_frame_still_waits_behind_the_layer() {
+    let hub = mjpeg_tower::FrameHub::new();
+    let h = hub.clone();
+    let svc = app(MjpegLayer::new(), move |_| {
+        h.snapshot().into_http_response()
+    });
+    let publisher = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        hub.publish(Frame::jpeg(&b"\xFF\xD8 first \xFF\xD9"[..]));
+    });
+    let res = svc.oneshot(Request::new(())).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    publisher.await.unwrap();
+}

@@ -52,7 +52,7 @@ pub(crate) fn dispatch(
     // The responder's own headers were the defaults: the configuration
     // replaces them. Headers a handler added stay.
     parts.headers = without(&parts.headers, &taken.placeholder);
-    if !parts.status.is_success() {
+    if parts.status != taken.status && !parts.status.is_success() {
         // The handler said no (`(StatusCode::UNAUTHORIZED, hub.subscribe())`):
         // its status with an empty body, never a stream or a frame.
         parts

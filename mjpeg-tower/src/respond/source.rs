@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use http::{HeaderMap, Response};
+use http::{HeaderMap, Response, StatusCode};
 
 use crate::fanout::hub::FrameHub;
 use crate::fanout::pump::FrameStream;
@@ -41,6 +41,9 @@ pub(crate) struct Taken {
     /// configuration instead and keeps only the headers a handler added on
     /// top (`(headers, hub.subscribe())` in axum, say): those not in here.
     pub(crate) placeholder: HeaderMap,
+    /// The status the responder's own answer carried (a snapshot with no
+    /// frame yet answers `503`); another one was set by the handler.
+    pub(crate) status: StatusCode,
 }
 
 /// The response extension that carries a [`Source`] to the layer.
@@ -69,6 +72,7 @@ pub(crate) fn slotted(
     let slot = Slot(Arc::new(Mutex::new(Some(Taken {
         source,
         placeholder: parts.headers.clone(),
+        status: parts.status,
     }))));
     parts.extensions.insert(slot.clone());
     let body = if lazy {
