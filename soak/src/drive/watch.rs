@@ -141,6 +141,11 @@ pub(super) fn score(sessions: &[Session], retired: &[(u64, u64)]) -> WatcherResu
     }
 }
 
+/// Resolves once the driver says stop (or is gone).
+pub(super) async fn stopped_signal(stopped: &mut watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Session, score};
@@ -167,9 +172,4 @@ mod tests {
         assert_eq!((r.received, r.expected), (20, 25));
         assert!((r.ratio - 0.8).abs() < 1e-9);
     }
-}
-
-/// Resolves once the driver says stop (or is gone).
-pub(super) async fn stopped_signal(stopped: &mut watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|s| *s).await;
 }
