@@ -39,6 +39,8 @@ enum Inject {
     DisconnectCount,
     /// Leak a file descriptor on every third snapshot.
     Fd,
+    /// Leak a task that never ends on every third snapshot.
+    Task,
 }
 
 fn main() -> ExitCode {

@@ -39,6 +39,8 @@ pub(crate) struct ServerStats {
     pub(crate) seq: u64,
     /// Finished hubs: `(generation, last sequence number published)`, newest last.
     pub(crate) retired: Vec<(u64, u64)>,
+    /// Tasks alive in the server's runtime.
+    pub(crate) tasks: u64,
     /// The producers' misbehaviour so far.
     pub(crate) faults: Faults,
 }

@@ -28,3 +28,10 @@ fn a_leaked_descriptor_fails_the_fd_baseline_invariant() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("VIOLATION fd_baseline"), "{stdout}");
 }
+
+#[test]
+fn a_task_that_never_ends_fails_the_task_baseline_invariant() {
+    let (code, stdout) = soak_with("task");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("VIOLATION task_baseline"), "{stdout}");
+}

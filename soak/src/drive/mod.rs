@@ -51,6 +51,9 @@ pub(crate) struct Args {
 /// Descriptors above the baseline still counted as "back at the baseline".
 const FD_SLACK: u64 = 4;
 
+/// Tasks above the baseline still counted as "back at the baseline".
+const TASK_SLACK: u64 = 4;
+
 /// Frames a watcher must get of those published while it was connected.
 const MIN_FRAME_RATIO: f64 = 0.99;
 
@@ -101,7 +104,16 @@ impl Timeline {
 struct Sample {
     secs: f64,
     fds: u64,
+    /// Tasks alive in the server's runtime.
+    tasks: u64,
     rss_kib: u64,
+}
+
+/// What the server holds with only the whole-run watchers connected.
+#[derive(Clone, Copy, Debug)]
+struct Baseline {
+    fds: u64,
+    tasks: u64,
 }
 
 struct Run {
@@ -147,7 +159,10 @@ async fn drive(args: &Args) -> Result<Report, String> {
     );
     run.run_for(timeline.warmup).await;
     let warm: Vec<_> = run.samples.iter().skip(1).collect();
-    let baseline_fds = warm.iter().map(|s| s.fds).max().unwrap_or(0);
+    let baseline = Baseline {
+        fds: warm.iter().map(|s| s.fds).max().unwrap_or(0),
+        tasks: warm.iter().map(|s| s.tasks).max().unwrap_or(0),
+    };
     let baseline_rss = run.samples.last().map_or(0, |s| s.rss_kib);
     let warmup_end = run.secs();
     report::print_header();
@@ -161,9 +176,7 @@ async fn drive(args: &Args) -> Result<Report, String> {
         let load = Load::start(run.addr, args.seed, phase, &tally);
         run.run_for(timeline.load).await;
         load.stop().await;
-        let quiet_fds = run
-            .quiet(timeline.phase - timeline.load, baseline_fds)
-            .await;
+        let (quiet_fds, quiet_tasks) = run.quiet(timeline.phase - timeline.load, baseline).await;
         let after = &run.last;
         let clients_after = tally.read();
         let row = PhaseRow {
@@ -181,6 +194,7 @@ async fn drive(args: &Args) -> Result<Report, String> {
                 .max()
                 .unwrap_or(0),
             quiet_fds,
+            quiet_tasks,
             quiet_rss_mib: run
                 .samples
                 .last()
@@ -193,7 +207,7 @@ async fn drive(args: &Args) -> Result<Report, String> {
     for task in watcher_tasks {
         let _ = task.await;
     }
-    run.finish(baseline_fds).await;
+    run.finish(baseline).await;
     let bad_snapshots = tally
         .bad_snapshots
         .lock()
@@ -247,7 +261,8 @@ async fn drive(args: &Args) -> Result<Report, String> {
     let report = Report {
         seed: args.seed,
         seconds: run.secs(),
-        baseline_fds,
+        baseline_fds: baseline.fds,
+        baseline_tasks: baseline.tasks,
         baseline_rss_mib: baseline_rss as f64 / 1024.0,
         peak_rss_mib: run.samples.iter().map(|s| s.rss_kib).max().unwrap_or(0) as f64 / 1024.0,
         rss_slope_mib_per_min: rss_slope,
@@ -362,52 +377,63 @@ impl Run {
             self.samples.push(Sample {
                 secs: at,
                 fds,
+                tasks: self.last.tasks,
                 rss_kib,
             });
         }
     }
 
     /// The quiet end of a phase: at least `span`, and until the descriptors
-    /// are back at the baseline (10 s more at most). Returns the last count.
-    async fn quiet(&mut self, span: Duration, baseline: u64) -> u64 {
+    /// and tasks are back at the baseline (10 s more at most). Returns the
+    /// last counts.
+    async fn quiet(&mut self, span: Duration, baseline: Baseline) -> (u64, u64) {
         let end = Instant::now() + span;
-        // Once the descriptors failed to come back, later phases need not wait for them.
+        // Once they failed to come back, later phases need not wait for them.
         let failed = self
             .checker
             .violations
             .iter()
-            .any(|v| v.invariant == "fd_baseline");
+            .any(|v| matches!(v.invariant, "fd_baseline" | "task_baseline"));
         let give_up = if failed {
             end
         } else {
             end + Duration::from_secs(10)
         };
-        let mut returned = false;
+        let (mut fds_back, mut tasks_back) = (false, false);
         loop {
             self.tick().await;
-            let fds = self.samples.last().map_or(0, |s| s.fds);
-            returned |= fds <= baseline + FD_SLACK;
+            let (fds, tasks) = self.samples.last().map_or((0, 0), |s| (s.fds, s.tasks));
+            fds_back |= fds <= baseline.fds + FD_SLACK;
+            tasks_back |= tasks <= baseline.tasks + TASK_SLACK;
             let now = Instant::now();
-            if self.dead || (now >= end && returned) || now >= give_up {
+            if self.dead || (now >= end && fds_back && tasks_back) || now >= give_up {
                 break;
             }
             sleep(Duration::from_millis(500)).await;
         }
-        let fds = self.samples.last().map_or(0, |s| s.fds);
-        if !returned {
-            let at = self.secs();
-            self.checker.fail(
-                "fd_baseline",
-                at,
-                format!("{fds} descriptors open after the load, baseline {baseline} (+{FD_SLACK})"),
+        let (fds, tasks) = self.samples.last().map_or((0, 0), |s| (s.fds, s.tasks));
+        let at = self.secs();
+        if !fds_back {
+            let detail = format!(
+                "{fds} descriptors open after the load, baseline {} (+{FD_SLACK})",
+                baseline.fds
             );
+            self.checker.fail("fd_baseline", at, detail);
         }
-        fds
+        if !tasks_back {
+            let detail = format!(
+                "{tasks} tasks alive after the load, baseline {} (+{TASK_SLACK})",
+                baseline.tasks
+            );
+            self.checker.fail("task_baseline", at, detail);
+        }
+        (fds, tasks)
     }
 
     /// After the last phase and the watchers: every stream ends and is
     /// counted, and the descriptors are back at the baseline.
-    async fn finish(&mut self, baseline_fds: u64) {
+    async fn finish(&mut self, baseline: Baseline) {
+        let baseline_fds = baseline.fds;
         let give_up = Instant::now() + Duration::from_secs(15);
         while !self.dead {
             self.tick().await;

@@ -22,6 +22,7 @@ pub(super) struct PhaseRow {
     pub(super) frames_published: u64,
     pub(super) max_fds: u64,
     pub(super) quiet_fds: u64,
+    pub(super) quiet_tasks: u64,
     pub(super) quiet_rss_mib: f64,
 }
 
@@ -31,6 +32,7 @@ pub(super) struct Report {
     pub(super) seed: u64,
     pub(super) seconds: f64,
     pub(super) baseline_fds: u64,
+    pub(super) baseline_tasks: u64,
     pub(super) baseline_rss_mib: f64,
     pub(super) peak_rss_mib: f64,
     pub(super) rss_slope_mib_per_min: Option<f64>,
@@ -43,7 +45,7 @@ pub(super) struct Report {
 
 pub(super) fn print_header() {
     println!(
-        "{:>5} {:>13} {:>8} {:>8} {:>6} {:>5} {:>5} {:>5} {:>5} {:>7} {:>5} {:>9} {:>8}  disconnect reasons",
+        "{:>5} {:>13} {:>8} {:>8} {:>6} {:>5} {:>5} {:>5} {:>5} {:>7} {:>5} {:>9} {:>13}  disconnect reasons",
         "phase",
         "seconds",
         "connects",
@@ -56,14 +58,14 @@ pub(super) fn print_header() {
         "junk",
         "snap",
         "published",
-        "fds/rss"
+        "fds/tasks/rss"
     );
 }
 
 pub(super) fn print_row(row: &PhaseRow) {
     let c = &row.clients;
     println!(
-        "{:>5} {:>6.0}-{:<6.0} {:>8} {:>8} {:>6} {:>5} {:>5} {:>5} {:>5} {:>7} {:>5} {:>9} {:>3}/{:<4.0}  {}",
+        "{:>5} {:>6.0}-{:<6.0} {:>8} {:>8} {:>6} {:>5} {:>5} {:>5} {:>5} {:>7} {:>5} {:>9} {:>4}/{:>3}/{:<4.0}  {}",
         row.phase,
         row.start_secs,
         row.end_secs,
@@ -78,6 +80,7 @@ pub(super) fn print_row(row: &PhaseRow) {
         c[6] + c[7],
         row.frames_published,
         row.quiet_fds,
+        row.quiet_tasks,
         row.quiet_rss_mib,
         reasons_text(&row.reasons),
     );
@@ -102,8 +105,9 @@ pub(super) fn print_summary(report: &Report) {
         s.faults.stream_stalls,
     );
     println!(
-        "soak: descriptors baseline {}; RSS baseline {:.1} MiB, peak {:.1} MiB, slope {} (bound {:.1} MiB/min)",
+        "soak: descriptors baseline {}, tasks baseline {}; RSS baseline {:.1} MiB, peak {:.1} MiB, slope {} (bound {:.1} MiB/min)",
         report.baseline_fds,
+        report.baseline_tasks,
         report.baseline_rss_mib,
         report.peak_rss_mib,
         report

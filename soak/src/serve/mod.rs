@@ -161,11 +161,17 @@ async fn per_request(State(shared): State<Arc<Shared>>) -> Mjpeg {
 
 async fn snapshot(State(shared): State<Arc<Shared>>) -> Snapshot {
     let n = shared.snapshots.fetch_add(1, Relaxed);
-    if shared.inject == Some(Inject::Fd) && n % 3 == 0 {
-        // The planted fault: a descriptor nobody closes.
-        if let Ok(file) = File::open("/dev/null") {
-            std::mem::forget(file);
+    match shared.inject {
+        // The planted faults: a descriptor nobody closes, a task that never ends.
+        Some(Inject::Fd) if n % 3 == 0 => {
+            if let Ok(file) = File::open("/dev/null") {
+                std::mem::forget(file);
+            }
         }
+        Some(Inject::Task) if n % 3 == 0 => {
+            tokio::spawn(std::future::pending::<()>());
+        }
+        _ => {}
     }
     shared.current().1.snapshot()
 }
@@ -204,6 +210,9 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Json<ServerStats> {
         .copied()
         .collect();
     out.faults = shared.faults.read();
+    out.tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks() as u64;
     Json(out)
 }
 
