@@ -7,7 +7,7 @@ use std::process::{Command, ExitCode};
 const TASKS: &[(&str, &str)] = &[
     (
         "ci",
-        "everything CI runs: fmt check, clippy, tests, rustdoc (all denying warnings), packaging, conformance",
+        "everything CI runs: fmt check, clippy, tests, rustdoc (all denying warnings), packaging, conformance, 2 minutes of soak",
     ),
     ("test", "cargo test --workspace"),
     (
