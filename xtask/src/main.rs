@@ -1,12 +1,13 @@
 //! Project tasks: `cargo xtask <task>`. Standard library only.
 
 use std::env;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 const TASKS: &[(&str, &str)] = &[
     (
         "ci",
-        "everything CI runs: fmt check, clippy, tests, rustdoc (all denying warnings), packaging, conformance",
+        "everything CI runs: fmt check, clippy, tests, rustdoc (all denying warnings), packaging, conformance, 2 minutes of soak",
     ),
     ("test", "cargo test --workspace"),
     (
@@ -16,6 +17,11 @@ const TASKS: &[(&str, &str)] = &[
     (
         "bench",
         "release build, server + load processes vs a raw-TCP ceiling; [--quick] [--json PATH]",
+    ),
+    (
+        "soak",
+        "release build, a misbehaving server driven for N minutes, invariants checked every second; \
+         [--minutes N] [--json PATH] [--seed N]",
     ),
     (
         "conformance",
@@ -32,6 +38,7 @@ fn main() -> ExitCode {
         Some("package") => package(),
         Some("conformance") => conformance(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("soak") => soak(&args[1..]),
         Some(other) => Err(format!(
             "unknown task {other:?}; run `cargo xtask` for the list"
         )),
@@ -83,7 +90,29 @@ fn ci() -> Result<(), String> {
     if env::var_os("CI").is_some_and(|v| v == "true") {
         args.push("--require-clients".into());
     }
-    conformance(&args)
+    conformance(&args)?;
+    // Two minutes of soak. CI builds nothing in release, and `cargo test
+    // --workspace` above already built the soak binary in the debug profile
+    // with the workspace's features (`cargo run -p mjpeg-soak` would resolve
+    // features for that package alone and rebuild much of the tree): run it.
+    let soak = target_dir().join("debug").join("soak");
+    let args = ["drive", "--minutes", "2", "--json", "target/soak.json"];
+    run(
+        Command::new(&soak).args(args),
+        &format!("{} {}", soak.display(), args.join(" ")),
+    )
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR`, or `target/` in the workspace.
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target")
+        },
+        PathBuf::from,
+    )
 }
 
 /// The crates meant for crates.io, packaged and built from their archives
@@ -164,6 +193,35 @@ fn bench(extra: &[String]) -> Result<(), String> {
     ];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args, &[])
+}
+
+fn soak(extra: &[String]) -> Result<(), String> {
+    let mut args = vec![
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        "mjpeg-soak",
+        "--bin",
+        "soak",
+        "--",
+        "drive",
+    ];
+    args.extend(extra.iter().map(String::as_str));
+    cargo(&args, &[])
+}
+
+/// Runs `cmd`, failing loudly with `what`.
+fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
+    eprintln!("xtask: $ {what}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not run {what}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{what}` failed ({status})"))
+    }
 }
 
 /// Runs `$CARGO args...`, failing loudly with the command line.

@@ -1,0 +1,249 @@
+//! `soak drive`: starts `soak serve`, runs the client mix in phases (load,
+//! then quiet) for the whole run while watchers stay connected, checks the
+//! invariants every second, prints a table, and fails naming each violation.
+
+mod check;
+mod clients;
+mod http;
+mod report;
+mod run;
+mod watch;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::watch as signal;
+
+use self::clients::{Load, Tally};
+use self::report::{PhaseRow, Report};
+use self::run::{Baseline, Run};
+use crate::Inject;
+
+/// Command line of `soak drive`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Length of the run.
+    #[arg(long, default_value_t = 10.0)]
+    minutes: f64,
+    /// Write the report as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Seed of the server's misbehaviour and the clients' choices.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Viewers that watch the hub for the whole run.
+    #[arg(long, default_value_t = 3)]
+    watchers: usize,
+    /// The RSS growth allowed over the second half of the run, in MiB/min
+    /// (but at least 24 MiB over that half: the allocator may keep a few
+    /// 5 MB frames, and a short run cannot tell that from a leak).
+    #[arg(long, default_value_t = 1.0)]
+    max_rss_slope: f64,
+    /// Plant a fault in the server (for the soak's own tests).
+    #[arg(long, value_enum, hide = true)]
+    inject_leak: Option<Inject>,
+}
+
+/// Descriptors above the baseline still counted as "back at the baseline".
+pub(super) const FD_SLACK: u64 = 4;
+
+/// Tasks above the baseline still counted as "back at the baseline".
+pub(super) const TASK_SLACK: u64 = 4;
+
+/// RSS growth over the second half of a run that is never a violation (see `--max-rss-slope`).
+const RSS_STEP_ALLOWANCE_MIB: f64 = 24.0;
+
+/// Frames a watcher must get of those published while it was connected.
+const MIN_FRAME_RATIO: f64 = 0.99;
+
+/// Runs the soak; exit code 1 when an invariant failed.
+pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    let report = runtime.block_on(drive(&args))?;
+    if let Some(path) = &args.json {
+        let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
+        std::fs::write(path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(if report.violations.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// How a run of `total` seconds is cut: warm-up, then phases of load and quiet.
+#[derive(Debug)]
+struct Timeline {
+    warmup: Duration,
+    phase: Duration,
+    load: Duration,
+    phases: u64,
+}
+
+impl Timeline {
+    fn new(total: f64) -> Self {
+        let warmup = (total * 0.1).clamp(3.0, 15.0);
+        let target = ((total - warmup) / 4.0).clamp(6.0, 60.0);
+        let phases = ((total - warmup) / target).round().max(1.0);
+        let phase = (total - warmup) / phases;
+        Self {
+            warmup: Duration::from_secs_f64(warmup),
+            phase: Duration::from_secs_f64(phase),
+            load: Duration::from_secs_f64(phase * 0.7),
+            phases: phases as u64,
+        }
+    }
+}
+
+async fn drive(args: &Args) -> Result<Report, String> {
+    let total = args.minutes * 60.0;
+    let timeline = Timeline::new(total);
+    let mut run = Run::start(args).await?;
+    let tally = Arc::new(Tally::default());
+    let (stop_watchers, watchers_stopped) = signal::channel(false);
+    let mut watchers = Vec::new();
+    let mut watcher_tasks = Vec::new();
+    for _ in 0..args.watchers {
+        let sessions = watch::Sessions::default();
+        watcher_tasks.push(tokio::spawn(watch::run(
+            run.addr,
+            Arc::clone(&sessions),
+            watchers_stopped.clone(),
+        )));
+        watchers.push(sessions);
+    }
+    println!(
+        "soak: {:.0} s against {} (pid {}), seed {}: {:.0} s warm-up, {} phases of {:.0} s ({:.0} s load, then quiet)",
+        total,
+        run.addr,
+        run.pid,
+        args.seed,
+        timeline.warmup.as_secs_f64(),
+        timeline.phases,
+        timeline.phase.as_secs_f64(),
+        timeline.load.as_secs_f64()
+    );
+    run.run_for(timeline.warmup).await;
+    let warm: Vec<_> = run.samples.iter().skip(1).collect();
+    let baseline = Baseline {
+        fds: warm.iter().map(|s| s.fds).max().unwrap_or(0),
+        tasks: warm.iter().map(|s| s.tasks).max().unwrap_or(0),
+    };
+    let baseline_rss = run.samples.last().map_or(0, |s| s.rss_kib);
+    let warmup_end = run.secs();
+    report::print_header();
+    let mut phases = Vec::new();
+    for phase in 0..timeline.phases {
+        if run.dead {
+            break;
+        }
+        let (start_secs, before, clients_before) = (run.secs(), run.last.clone(), tally.read());
+        let first_sample = run.samples.len();
+        let load = Load::start(run.addr, args.seed, phase, &tally);
+        run.run_for(timeline.load).await;
+        load.stop().await;
+        let (quiet_fds, quiet_tasks) = run.quiet(timeline.phase - timeline.load, baseline).await;
+        let after = &run.last;
+        let clients_after = tally.read();
+        let row = PhaseRow {
+            phase,
+            start_secs,
+            end_secs: run.secs(),
+            connects: after.connects - before.connects,
+            disconnects: after.disconnects - before.disconnects,
+            reasons: std::array::from_fn(|i| after.reasons[i] - before.reasons[i]),
+            clients: std::array::from_fn(|i| clients_after[i] - clients_before[i]),
+            frames_published: after.seq - before.seq,
+            max_fds: run.samples[first_sample..]
+                .iter()
+                .map(|s| s.fds)
+                .max()
+                .unwrap_or(0),
+            quiet_fds,
+            quiet_tasks,
+            quiet_rss_mib: run
+                .samples
+                .last()
+                .map_or(0.0, |s| s.rss_kib as f64 / 1024.0),
+        };
+        report::print_row(&row);
+        phases.push(row);
+    }
+    let _ = stop_watchers.send(true);
+    for task in watcher_tasks {
+        let _ = task.await;
+    }
+    run.finish(baseline).await;
+    let bad_snapshots = tally
+        .bad_snapshots
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if !bad_snapshots.is_empty() {
+        let at = run.secs();
+        run.checker.fail(
+            "snapshot_status",
+            at,
+            format!("snapshot statuses other than 200 and 503: {bad_snapshots:?}"),
+        );
+    }
+    let watchers: Vec<_> = watchers
+        .iter()
+        .map(|s| {
+            watch::score(
+                &s.lock().unwrap_or_else(PoisonError::into_inner),
+                &run.last.retired,
+            )
+        })
+        .collect();
+    for (i, w) in watchers.iter().enumerate() {
+        if w.ratio < MIN_FRAME_RATIO {
+            let at = run.secs();
+            run.checker.fail(
+                "watcher_frames",
+                at,
+                format!(
+                    "watcher {i} got {} of {} frames published while it was connected ({:.2}%)",
+                    w.received,
+                    w.expected,
+                    w.ratio * 100.0
+                ),
+            );
+        }
+    }
+    let fit = run.rss_slope(warmup_end);
+    let rss_bound =
+        fit.map(|(_, minutes)| args.max_rss_slope.max(RSS_STEP_ALLOWANCE_MIB / minutes));
+    if let (Some((slope, minutes)), Some(bound)) = (fit, rss_bound) {
+        if slope > bound {
+            let at = run.secs();
+            let detail = format!(
+                "RSS grew {slope:.2} MiB/min over the last {minutes:.1} min (bound {bound:.2})"
+            );
+            run.checker.fail("rss_slope", at, detail);
+        }
+    }
+    let _ = run.child.kill().await;
+    let report = Report {
+        seed: args.seed,
+        seconds: run.secs(),
+        baseline_fds: baseline.fds,
+        baseline_tasks: baseline.tasks,
+        baseline_rss_mib: baseline_rss as f64 / 1024.0,
+        peak_rss_mib: run.samples.iter().map(|s| s.rss_kib).max().unwrap_or(0) as f64 / 1024.0,
+        rss_slope_mib_per_min: fit.map(|(slope, _)| slope),
+        rss_slope_bound_mib_per_min: rss_bound,
+        phases,
+        watchers,
+        server: run.last.clone(),
+        violations: run.checker.violations.clone(),
+    };
+    report::print_summary(&report);
+    Ok(report)
+}

@@ -1,0 +1,232 @@
+//! `soak serve`: a server built on the public API of `mjpeg-axum`, whose
+//! producers misbehave on a seeded schedule.
+//!
+//! Routes: `/hub` (the current [`FrameHub`], replaced every so often),
+//! `/stream` (a per-request stream that may stall, fail or panic),
+//! `/snapshot` and `/stats` (JSON, see [`ServerStats`]).
+
+mod counts;
+mod producer;
+mod stream;
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::serve::Listener as _;
+use axum::{Json, Router};
+use mjpeg_axum::{FrameHub, Mjpeg, MjpegLayer, Snapshot, Subscribe};
+
+use self::counts::{Counts, FaultCounts};
+use crate::Inject;
+use crate::rng::Rng;
+use crate::stats::ServerStats;
+
+/// Command line of `soak serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Seed of the misbehaviour schedule.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Mean seconds between hub replacements.
+    #[arg(long, default_value_t = 20.0)]
+    replace_every: f64,
+    /// Plant a fault (for the soak's own tests).
+    #[arg(long, value_enum, hide = true)]
+    inject_leak: Option<Inject>,
+}
+
+/// Finished hubs remembered for `/stats`.
+const RETIRED_KEPT: usize = 4096;
+
+/// State shared by the routes and the producers.
+#[derive(Debug)]
+struct Shared {
+    layer: MjpegLayer,
+    counts: Arc<Counts>,
+    faults: FaultCounts,
+    /// The current hub and its generation.
+    hub: RwLock<(u64, FrameHub)>,
+    /// The last sequence number published, over all hubs.
+    seq: AtomicU64,
+    retired: Mutex<VecDeque<(u64, u64)>>,
+    rng: Mutex<Rng>,
+    seed: u64,
+    replace_every: Duration,
+    inject: Option<Inject>,
+    snapshots: AtomicU64,
+}
+
+impl Shared {
+    fn current(&self) -> (u64, FrameHub) {
+        self.hub
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Stops the current hub and puts a new one in its place: its viewers
+    /// get the close delimiter and reconnect to the new one.
+    fn replace_hub(&self) {
+        let mut slot = self.hub.write().unwrap_or_else(PoisonError::into_inner);
+        let next = (slot.0 + 1, new_hub());
+        let (generation, old) = std::mem::replace(&mut *slot, next);
+        drop(slot);
+        let mut retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
+        retired.push_back((generation, self.seq.load(Relaxed)));
+        if retired.len() > RETIRED_KEPT {
+            retired.pop_front();
+        }
+        drop(retired);
+        old.stop();
+        FaultCounts::bump(&self.faults.hubs_replaced);
+    }
+}
+
+fn new_hub() -> FrameHub {
+    FrameHub::builder()
+        .snapshot_timeout(Duration::from_secs(2))
+        .build()
+}
+
+/// Runs the server until it is killed.
+pub(crate) fn run(args: Args) -> Result<std::process::ExitCode, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> Result<std::process::ExitCode, String> {
+    quiet_injected_panics();
+    let counts = Arc::new(Counts {
+        skip_tenth: args.inject_leak == Some(Inject::DisconnectCount),
+        ..Counts::default()
+    });
+    let (on_connect, on_disconnect) = (Arc::clone(&counts), Arc::clone(&counts));
+    let layer = MjpegLayer::new()
+        .heartbeat(Some(Duration::from_secs(1)))
+        .on_connect(move |_| on_connect.connected())
+        .on_disconnect(move |e| on_disconnect.disconnected(e.reason));
+    let shared = Arc::new(Shared {
+        layer: layer.clone(),
+        counts,
+        faults: FaultCounts::default(),
+        hub: RwLock::new((1, new_hub())),
+        seq: AtomicU64::new(0),
+        retired: Mutex::new(VecDeque::new()),
+        rng: Mutex::new(Rng::new(args.seed, 3)),
+        seed: args.seed,
+        replace_every: Duration::from_secs_f64(args.replace_every.max(0.5)),
+        inject: args.inject_leak,
+        snapshots: AtomicU64::new(0),
+    });
+    let app = Router::new()
+        .route("/", get(|| async { "mjpeg-tower soak server\n" }))
+        .route("/hub", get(hub))
+        .route("/stream", get(per_request))
+        .route("/snapshot", get(snapshot))
+        .route("/stats", get(stats))
+        .with_state(Arc::clone(&shared))
+        .layer(layer);
+    let listener = mjpeg_axum::listener(([127, 0, 0, 1], 0).into())
+        .await
+        .map_err(|e| format!("bind: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| format!("address: {e}"))?;
+    println!("{addr}");
+    tokio::spawn(producer::run(shared));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+    .map_err(|e| format!("serve: {e}"))?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn hub(State(shared): State<Arc<Shared>>) -> Subscribe {
+    shared.current().1.subscribe()
+}
+
+async fn per_request(State(shared): State<Arc<Shared>>) -> Mjpeg {
+    Mjpeg::try_new(stream::frames(&shared))
+}
+
+async fn snapshot(State(shared): State<Arc<Shared>>) -> Snapshot {
+    let n = shared.snapshots.fetch_add(1, Relaxed);
+    match shared.inject {
+        // The planted faults: a descriptor nobody closes, a task that never ends.
+        Some(Inject::Fd) if n % 3 == 0 => {
+            if let Ok(file) = File::open("/dev/null") {
+                std::mem::forget(file);
+            }
+        }
+        Some(Inject::Task) if n % 3 == 0 => {
+            tokio::spawn(std::future::pending::<()>());
+        }
+        _ => {}
+    }
+    shared.current().1.snapshot()
+}
+
+/// The counters, read until they hold still so that `open` and the
+/// connect and disconnect counts describe the same moment.
+async fn stats(State(shared): State<Arc<Shared>>) -> Json<ServerStats> {
+    let mut out = ServerStats::default();
+    for _ in 0..100 {
+        let before = shared.counts.read();
+        let layer = shared.layer.stats();
+        let after = shared.counts.read();
+        out.open = layer.active as u64;
+        out.layer_total = layer.total_connections;
+        out.frames_sent = layer.frames_sent;
+        out.frames_dropped = layer.frames_dropped;
+        (out.connects, out.disconnects, out.reasons) = after;
+        out.settled = before == after;
+        if out.settled {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let (generation, hub) = shared.current();
+    let hub = hub.stats();
+    out.generation = generation;
+    out.hub_published = hub.published;
+    out.hub_viewers = hub.viewers as u64;
+    out.hub_max_queued_bytes = hub.max_queued_bytes as u64;
+    out.seq = shared.seq.load(Relaxed);
+    out.retired = shared
+        .retired
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .copied()
+        .collect();
+    out.faults = shared.faults.read();
+    out.tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks() as u64;
+    Json(out)
+}
+
+/// Keeps the planted producer panics out of stderr; others print as usual.
+fn quiet_injected_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+        if !message.is_some_and(|m| m.starts_with("soak: injected")) {
+            default(info);
+        }
+    }));
+}
