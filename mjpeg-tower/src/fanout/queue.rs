@@ -223,69 +223,6 @@ impl ViewerQueue {
         Pushed::Queued
     }
 
-    /// Whether queuing `len` more bytes would exceed the layer's memory
-    /// budget while this viewer holds at least the average viewer's share.
-    fn over_budget(&self, state: &State, len: usize) -> bool {
-        let Some(budget) = self.limits.budget else {
-            return false;
-        };
-        let total = self.stats.queued();
-        total + len > budget && state.bytes >= total / self.stats.active().max(1)
-    }
-
-    /// Whether the layer's viewers queue one and a half times its budget.
-    fn far_over_budget(&self) -> bool {
-        self.limits
-            .budget
-            .is_some_and(|budget| self.stats.queued() >= budget.saturating_add(budget / 2))
-    }
-
-    fn add_queued(&self, bytes: usize) {
-        self.stats.add_queued(bytes);
-        self.meter.queued(bytes);
-    }
-
-    fn sub_queued(&self, bytes: usize) {
-        self.stats.sub_queued(bytes);
-        self.meter.unqueued(bytes);
-    }
-
-    fn record_dropped(&self, frames: u64) {
-        self.stats.record_dropped(frames);
-        self.meter.dropped(frames);
-    }
-
-    /// Frees the queued frames.
-    fn clear(&self, state: &mut State) {
-        state.items.clear();
-        state.held = None;
-        self.sub_queued(std::mem::take(&mut state.bytes));
-    }
-
-    /// Ends the viewer at once with `end`, its queued frames and the one
-    /// offered lost.
-    fn end_now(&self, mut state: MutexGuard<'_, State>, end: End) -> Pushed {
-        let lost = state.items.len() as u64 + 1;
-        state.dropped += lost;
-        self.record_dropped(lost);
-        if matches!(end, End::OverBudget) {
-            self.stats.record_budget_disconnect();
-        }
-        #[cfg(feature = "tracing")]
-        tracing::warn!(
-            target: "mjpeg_tower",
-            stream = self.meter.stream(),
-            budget = matches!(end, End::OverBudget),
-            "viewer fell behind; disconnecting it"
-        );
-        self.clear(&mut state);
-        state.end = Ending::Pending(end);
-        let waker = state.consumer.take();
-        drop(state);
-        wake(waker);
-        Pushed::Overflow
-    }
-
     /// For a producer that waits ([`OverflowPolicy::Wait`]): ready when the queue
     /// is below its high-water mark; `false` when the viewer is gone.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<bool> {
@@ -423,5 +360,6 @@ fn wake(waker: Option<Waker>) {
     }
 }
 
+mod accounting;
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,8 @@
 //! `respond` stage, which builds on it.
 
 mod builder;
+#[cfg(test)]
+mod proptests;
 mod stats;
 mod viewers;
 
