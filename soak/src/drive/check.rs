@@ -101,6 +101,19 @@ impl Checker {
 }
 
 /// Every stream closed and counted, each with its reason.
+/// The sum of the Prometheus samples of `name` (over all label sets, or
+/// those with `reason="..."`) in `text`.
+pub(super) fn metric_sum(text: &str, name: &str, reason: Option<&str>) -> f64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter(|l| reason.is_none_or(|r| l.contains(&format!("reason=\"{r}\""))))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 pub(super) fn settled(s: &ServerStats) -> bool {
     s.open == 0 && s.connects == s.disconnects && s.reasons.iter().sum::<u64>() == s.disconnects
 }
@@ -147,6 +160,21 @@ pub(super) fn reasons_text(reasons: &[u64; 6]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_are_summed_by_name_and_reason() {
+        let text = "# TYPE mjpeg_viewers gauge\nmjpeg_viewers{stream=\"default\"} 2\n\
+                    mjpeg_viewers_other 9\n\
+                    mjpeg_disconnects_total{stream=\"a\",reason=\"stopped\"} 3\n\
+                    mjpeg_disconnects_total{reason=\"stopped\",stream=\"b\"} 4\n\
+                    mjpeg_disconnects_total{stream=\"a\",reason=\"completed\"} 1\n";
+        assert_eq!(metric_sum(text, "mjpeg_viewers", None), 2.0);
+        assert_eq!(
+            metric_sum(text, "mjpeg_disconnects_total", Some("stopped")),
+            7.0
+        );
+        assert_eq!(metric_sum(text, "mjpeg_disconnects_total", None), 8.0);
+    }
 
     #[test]
     fn slope_of_a_line_and_of_too_few_points() {

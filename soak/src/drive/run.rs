@@ -207,6 +207,7 @@ impl Run {
             self.tick().await;
             let fds = self.samples.last().map_or(0, |s| s.fds);
             if check::settled(&self.last) && fds <= baseline_fds + FD_SLACK {
+                self.metrics_agree().await;
                 return;
             }
             if Instant::now() >= give_up {
@@ -223,6 +224,37 @@ impl Run {
                 return;
             }
             sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Once everything has settled, the layer's metrics (`/metrics`, feature
+    /// `metrics`) say what its callbacks said: no viewer and no byte queued
+    /// left, and as many disconnects by reason as `on_disconnect` counted.
+    async fn metrics_agree(&mut self) {
+        let at = self.secs();
+        let text = match http::get(self.addr, "/metrics", Duration::from_secs(5)).await {
+            Ok((200, body)) => String::from_utf8_lossy(&body).into_owned(),
+            other => {
+                let detail = format!("GET /metrics: {other:?}");
+                return self.checker.fail("metrics_agree", at, detail);
+            }
+        };
+        let gauge = |name: &str| check::metric_sum(&text, name, None);
+        let (viewers, queued) = (gauge("mjpeg_viewers"), gauge("mjpeg_queued_bytes"));
+        let mut by_reason = [0u64; 6];
+        for (i, reason) in crate::stats::REASONS.iter().enumerate() {
+            by_reason[i] = check::metric_sum(&text, "mjpeg_disconnects_total", Some(reason)) as u64;
+        }
+        by_reason[5] +=
+            check::metric_sum(&text, "mjpeg_disconnects_total", Some("memory_budget")) as u64;
+        let s = &self.last;
+        if viewers != 0.0 || queued != 0.0 || by_reason != s.reasons {
+            let detail = format!(
+                "metrics: {viewers} viewers, {queued} bytes queued, disconnects {} ; callbacks: {}",
+                check::reasons_text(&by_reason),
+                check::reasons_text(&s.reasons)
+            );
+            self.checker.fail("metrics_agree", at, detail);
         }
     }
 

@@ -106,6 +106,9 @@ pub(crate) fn run(args: Args) -> Result<std::process::ExitCode, String> {
 
 async fn serve(args: Args) -> Result<std::process::ExitCode, String> {
     quiet_injected_panics();
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| format!("metrics recorder: {e}"))?;
     let counts = Arc::new(Counts {
         skip_tenth: args.inject_leak == Some(Inject::DisconnectCount),
         ..Counts::default()
@@ -134,6 +137,13 @@ async fn serve(args: Args) -> Result<std::process::ExitCode, String> {
         .route("/stream", get(per_request))
         .route("/snapshot", get(snapshot))
         .route("/stats", get(stats))
+        .route(
+            "/metrics",
+            get(move || async move {
+                metrics.run_upkeep();
+                metrics.render()
+            }),
+        )
         .with_state(Arc::clone(&shared))
         .layer(layer);
     let listener = mjpeg_axum::listener(([127, 0, 0, 1], 0).into())
