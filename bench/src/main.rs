@@ -19,6 +19,7 @@ mod load;
 mod nats;
 mod parse;
 mod server;
+mod stamp;
 mod sys;
 
 fn main() {

@@ -19,7 +19,8 @@ impl Drop for Reap {
     }
 }
 
-fn one_viewer(kind: &str) {
+/// `extra`: more server arguments (`--standard`).
+fn one_viewer(kind: &str, extra: &[&str]) {
     let mut server = Reap(
         Command::new(BENCH)
             .args([
@@ -31,6 +32,7 @@ fn one_viewer(kind: &str) {
                 "--size",
                 "20000",
             ])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -82,15 +84,20 @@ fn one_viewer(kind: &str) {
 
 #[test]
 fn axum_server_and_load_generator() {
-    one_viewer("axum");
+    one_viewer("axum", &[]);
+}
+
+#[test]
+fn axum_standard_framing_and_load_generator() {
+    one_viewer("axum", &["--standard"]);
 }
 
 #[test]
 fn warp_server_and_load_generator() {
-    one_viewer("warp");
+    one_viewer("warp", &[]);
 }
 
 #[test]
 fn raw_ceiling_and_load_generator() {
-    one_viewer("raw");
+    one_viewer("raw", &[]);
 }

@@ -9,6 +9,7 @@ use super::measure::{Measured, Outcome};
 use super::plan::Mode;
 use super::report::{Report, cpu_ratio, ratio};
 use super::targets::Target;
+use crate::server::Kind;
 
 pub(super) fn write_json(
     path: &Path,
@@ -23,6 +24,7 @@ pub(super) fn write_json(
             let mut v = json!({
                 "name": sc.name().split_whitespace().collect::<Vec<_>>().join(" "),
                 "server": sc.kind.name(),
+                "framing": if sc.kind == Kind::Raw { "raw (AdvanceHeaders bytes)" } else if sc.standard { "Standard" } else { "AdvanceHeaders" },
                 "mode": sc.mode.name(),
                 "viewers": sc.viewers,
                 "slow_viewers": sc.slow,

@@ -64,6 +64,9 @@ pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result
         "--viewers".into(),
         sc.total().to_string(),
     ];
+    if sc.standard {
+        server_args.push("--standard".into());
+    }
     if sc.mode == Mode::Unpaced {
         server_args.push("--unpaced".into());
         server_args.push("--hwm".into());

@@ -38,20 +38,21 @@ fn notes() -> Vec<String> {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     vec![
         format!(
-            "hub servers: FrameHub + MjpegLayer with Framing::Standard (a per-part X-Seq/X-Ts header \
-             would make AdvanceHeaders send an extra empty part per frame), KeepLatest, the default \
+            "hub servers: FrameHub + MjpegLayer with the default framing (AdvanceHeaders, what users \
+             get; the `axum/std` row uses Framing::Standard for comparison), KeepLatest, the default \
              high-water mark ({} KiB) when paced and max(512 KiB, 8 MiB / viewers) unpaced, served by \
-             the adapters' serve helpers",
+             the adapters' serve helpers; frames carry no part headers: sequence number and publish \
+             time ride in a JPEG comment segment at the start of each payload",
             HWM / 1024
         ),
         "unpaced hub producer: every 1 ms publishes 1.3x the frames the average viewer took in the \
          last tick (MjpegLayer::stats().frames_sent), plus 20 fps"
             .into(),
-        "paced MB/s counts the frames published in the window (by X-Seq); unpaced MB/s counts what \
+        "paced MB/s counts the frames published in the window (by their stamped sequence number); unpaced MB/s counts what \
          arrived between start and stop"
             .into(),
-        "raw: tokio TcpListener, hand-written HTTP/1.1 head, identity body, the same part bytes via \
-         writev, fan-out through tokio::sync::watch; unpaced raw writes the latest part repeatedly, \
+        "raw: tokio TcpListener, hand-written HTTP/1.1 head, identity body, the same part bytes as \
+         AdvanceHeaders (payload, delimiter, next header block) via writev, fan-out through tokio::sync::watch; unpaced raw writes the latest part repeatedly, \
          so its share is not meaningful"
             .into(),
         format!(

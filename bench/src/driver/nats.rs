@@ -60,6 +60,7 @@ pub(super) fn run_all(
         slow: 0,
         fps: FPS,
         size: FRAME,
+        standard: false,
     };
     out.push(
         run_scenario(exe, &single, timing)

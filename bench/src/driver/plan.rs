@@ -32,6 +32,9 @@ pub(super) struct Scenario {
     pub(super) slow: usize,
     pub(super) fps: f64,
     pub(super) size: usize,
+    /// `Framing::Standard` instead of the default `AdvanceHeaders` (hub
+    /// servers only; the raw ceiling always writes `AdvanceHeaders` bytes).
+    pub(super) standard: bool,
 }
 
 impl Scenario {
@@ -46,9 +49,14 @@ impl Scenario {
         } else {
             format!("{}fps", self.fps)
         };
+        let kind = if self.standard {
+            format!("{}/std", self.kind.name())
+        } else {
+            self.kind.name().to_owned()
+        };
         format!(
-            "{:<4} {:<7} {:>11} {:>5} {:>2}KB",
-            self.kind.name(),
+            "{:<9} {:<7} {:>11} {:>5} {:>2}KB",
+            kind,
             self.mode.name(),
             who,
             rate,
@@ -56,7 +64,8 @@ impl Scenario {
         )
     }
 
-    /// Scenarios with the same key are compared with each other (raw = ceiling).
+    /// Scenarios with the same load are compared with each other (raw =
+    /// ceiling), whatever their framing.
     pub(super) fn same_load(&self, other: &Scenario) -> bool {
         self.mode == other.mode
             && self.viewers == other.viewers
@@ -78,6 +87,7 @@ pub(super) fn plan(quick: bool) -> Vec<Scenario> {
         slow,
         fps,
         size,
+        standard: false,
     };
     let kinds: &[Kind] = if quick {
         &[Kind::Raw, Kind::Axum]
@@ -89,6 +99,13 @@ pub(super) fn plan(quick: bool) -> Vec<Scenario> {
         for &k in kinds {
             out.push(sc(k, Mode::Paced, n, 0, 30.0, FRAME));
         }
+    }
+    // The one `Framing::Standard` row, for comparison with the default.
+    for &k in kinds.iter().filter(|&&k| k != Kind::Raw) {
+        out.push(Scenario {
+            standard: true,
+            ..sc(k, Mode::Paced, 1000, 0, 30.0, FRAME)
+        });
     }
     if !quick {
         for &k in kinds {

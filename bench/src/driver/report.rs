@@ -45,7 +45,7 @@ impl Report {
     pub(super) fn table(&self) -> String {
         let mut out = String::new();
         let head = format!(
-            "{:<36} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7} | {:>16} | {:>3} | {:>6}",
+            "{:<41} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7} | {:>16} | {:>3} | {:>6}",
             "scenario (x = ratio to raw ceiling)",
             "frames min/med",
             "MB/s",
@@ -66,11 +66,11 @@ impl Report {
             let m = match o {
                 Outcome::Done(m) => m,
                 Outcome::Skipped(w) => {
-                    out.push_str(&format!("{name:<36} | skipped: {w}\n"));
+                    out.push_str(&format!("{name:<41} | skipped: {w}\n"));
                     continue;
                 }
                 Outcome::Failed(w) => {
-                    out.push_str(&format!("{name:<36} | FAILED: {w}\n"));
+                    out.push_str(&format!("{name:<41} | FAILED: {w}\n"));
                     continue;
                 }
             };
@@ -84,7 +84,7 @@ impl Report {
                 format!("{:.1}/{:.1}%", m.share_min * 100.0, m.share_median * 100.0)
             };
             out.push_str(&format!(
-                "{:<36} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7.1} | {:>16} | {:>3} | {:>5.0}%\n",
+                "{:<41} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7.1} | {:>16} | {:>3} | {:>5.0}%\n",
                 name,
                 share,
                 format!("{:.1}{}", m.mbps, fmt_ratio(r(|m| m.mbps))),

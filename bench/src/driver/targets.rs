@@ -10,7 +10,9 @@ use crate::server::Kind;
 impl Report {
     fn measured(&self, kind: Kind, mode: Mode, viewers: usize) -> Option<(&Scenario, &Measured)> {
         self.outcomes.iter().find_map(|(s, o)| match o {
-            Outcome::Done(m) if s.kind == kind && s.mode == mode && s.viewers == viewers => {
+            Outcome::Done(m)
+                if s.kind == kind && s.mode == mode && s.viewers == viewers && !s.standard =>
+            {
                 Some((s, &**m))
             }
             _ => None,

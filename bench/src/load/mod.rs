@@ -11,8 +11,8 @@
 //! Protocol with the driver (`--control`): prints `warm {json}` once every
 //! fast viewer has a first frame and every slow viewer is connected (or
 //! `warm` with failures after `--warmup-timeout`); then reads `start <seq>`
-//! (window opens; parts with `X-Seq >= seq` count), `stop <seq>` (window
-//! closes; parts with `X-Seq < seq` still count while in flight), prints
+//! (window opens; parts with sequence number >= seq count), `stop <seq>` (window
+//! closes; parts with sequence number < seq still count while in flight), prints
 //! `result {json}` and exits. Without `--control`, `--window <secs>` runs one
 //! window on its own and takes the sequence range from what arrives.
 //!

@@ -5,7 +5,9 @@
 //! `Framing::Standard`) the payload is only counted and skipped; without one
 //! the next delimiter is searched with `memchr::memmem`, carrying at most a
 //! delimiter's length over between reads. Per part it reports the payload
-//! length and the `X-Seq` / `X-Ts` part headers.
+//! length and its publish sequence number and time: from the payload's stamp
+//! (`crate::stamp`, what the benchmark's servers send), or from `X-Seq` /
+//! `X-Ts` part headers.
 //!
 //! - `head`: the status line and the headers that matter (transfer coding,
 //!   boundary);
@@ -34,9 +36,9 @@ const MAX_BLOCK: usize = 64 * 1024;
 pub(crate) struct Part {
     /// Payload bytes.
     pub(crate) len: usize,
-    /// The `X-Seq` header: the server's publish sequence number.
+    /// The server's publish sequence number (stamp or `X-Seq` header).
     pub(crate) seq: Option<u64>,
-    /// The `X-Ts` header: publish time, unix nanoseconds.
+    /// Publish time, unix nanoseconds (stamp or `X-Ts` header).
     pub(crate) ts: Option<u64>,
 }
 

@@ -1,6 +1,9 @@
-//! The hub servers: a [`FrameHub`] behind [`MjpegLayer`] with
-//! `Framing::Standard`, served by the axum or the warp adapter, fed by a
-//! paced or an unpaced producer.
+//! The hub servers: a [`FrameHub`] behind [`MjpegLayer`] with the default
+//! framing (`Framing::AdvanceHeaders`, or `Framing::Standard` with
+//! `--standard`), served by the axum or the warp adapter, fed by a paced or an
+//! unpaced producer. Frames carry no headers of their own (that would turn
+//! `AdvanceHeaders` into `Standard`): sequence number and publish time ride
+//! in the payload (see `crate::stamp`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,16 +11,13 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue};
 use mjpeg_tower::{Frame, FrameHub, Framing, MjpegLayer};
 use serde_json::json;
 use tokio::time::MissedTickBehavior;
 
 use super::{Kind, Opts, StatsFn};
+use crate::stamp::stamped;
 use crate::sys::unix_nanos;
-
-const X_SEQ: HeaderName = HeaderName::from_static("x-seq");
-const X_TS: HeaderName = HeaderName::from_static("x-ts");
 
 pub(super) async fn start_hub(
     opts: &Opts,
@@ -26,10 +26,10 @@ pub(super) async fn start_hub(
     published: Arc<AtomicU64>,
 ) -> Result<(StatsFn, SocketAddr), String> {
     let hub = FrameHub::new();
-    // Standard framing: per-frame headers (X-Seq, X-Ts) then ride in the one
-    // complete part head; with AdvanceHeaders each frame would become an empty
-    // part plus a complete one.
-    let mut layer = MjpegLayer::new().framing(Framing::Standard);
+    let mut layer = MjpegLayer::new();
+    if opts.standard {
+        layer = layer.framing(Framing::Standard);
+    }
     if let Some(hwm) = opts.hwm {
         layer = layer.high_water_mark(hwm);
     }
@@ -110,11 +110,9 @@ struct HubProducer {
 impl HubProducer {
     fn publish(&self) {
         let seq = self.published.fetch_add(1, Relaxed);
-        let payload = self.payloads[(seq % self.payloads.len() as u64) as usize].clone();
-        let frame = Frame::new(payload)
-            .with_header(X_SEQ, HeaderValue::from(seq))
-            .with_header(X_TS, HeaderValue::from(unix_nanos()));
-        self.hub.publish(frame);
+        let base = &self.payloads[(seq % self.payloads.len() as u64) as usize];
+        self.hub
+            .publish(Frame::new(stamped(base, seq, unix_nanos())));
     }
 
     async fn paced(self, fps: f64) {

@@ -1,7 +1,7 @@
 //! `bench server`: one server process under test.
 //!
-//! Kinds: `axum` and `warp` (a `FrameHub` behind `MjpegLayer` with
-//! `Framing::Standard`, served by the adapters' `serve` helpers), and `raw`,
+//! Kinds: `axum` and `warp` (a `FrameHub` behind `MjpegLayer` with the
+//! default framing, or `Framing::Standard` with `--standard`, served by the adapters' `serve` helpers), and `raw`,
 //! the ceiling: a tokio `TcpListener`, a hand-written HTTP/1.1 head (identity
 //! body, `Connection: close`) and the same pre-encoded multipart bytes written
 //! with `writev`, fanned out through a `tokio::sync::watch` channel.
@@ -61,6 +61,8 @@ impl Kind {
 struct Opts {
     kind: Kind,
     unpaced: bool,
+    /// `Framing::Standard` instead of the default.
+    standard: bool,
     fps: f64,
     size: usize,
     hwm: Option<usize>,
@@ -73,10 +75,11 @@ pub(crate) fn main(args: &[String]) -> i32 {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let a = Args::parse(args, &["unpaced"])?;
+    let a = Args::parse(args, &["unpaced", "standard"])?;
     let opts = Opts {
         kind: Kind::parse(a.require("kind")?)?,
         unpaced: a.flag("unpaced"),
+        standard: a.flag("standard"),
         fps: a.get("fps", 30.0)?,
         size: a.get("size", 50_000)?,
         hwm: a
