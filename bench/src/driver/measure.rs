@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::plan::{Mode, Scenario, unpaced_hwm};
+use super::plan::{Mode, Scenario, Transport, unpaced_hwm};
 use super::process::{Proc, Stop, fail, server_stats};
 use crate::sys::{cpu_seconds, memory_kib};
+use crate::tls::TestPki;
 
 /// What one scenario measured.
 #[derive(Clone, Debug, Default)]
@@ -52,7 +53,18 @@ pub(super) struct Timing {
     pub(super) settle_unpaced: Duration,
 }
 
-pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result<Measured, Stop> {
+/// Runs `sc`; `pki` is needed by the TLS and HTTP/2 scenarios.
+pub(super) fn run_scenario(
+    exe: &Path,
+    sc: &Scenario,
+    timing: &Timing,
+    pki: Option<&TestPki>,
+) -> Result<Measured, Stop> {
+    let pki = match (sc.transport, pki) {
+        (Transport::Plain, _) => None,
+        (_, Some(pki)) => Some(pki),
+        (_, None) => return Err(Stop::Skip("no test CA".into())),
+    };
     let mut server_args = vec![
         "server".to_owned(),
         "--kind".into(),
@@ -67,6 +79,12 @@ pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result
     if sc.standard {
         server_args.push("--standard".into());
     }
+    if let Some(pki) = pki {
+        server_args.push("--cert".into());
+        server_args.push(pki.cert.display().to_string());
+        server_args.push("--key".into());
+        server_args.push(pki.key.display().to_string());
+    }
     if sc.mode == Mode::Unpaced {
         server_args.push("--unpaced".into());
         server_args.push("--hwm".into());
@@ -78,7 +96,7 @@ pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result
     let spid = server.pid();
     let (rss_start, _) = memory_kib(spid).ok_or_else(|| fail("cannot read server memory"))?;
 
-    let load_args = vec![
+    let mut load_args = vec![
         "load".to_owned(),
         "--addr".into(),
         addr,
@@ -90,6 +108,14 @@ pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result
         "--warmup-timeout".into(),
         "60".into(),
     ];
+    if let Some(pki) = pki {
+        load_args.push("--ca".into());
+        load_args.push(pki.ca.display().to_string());
+    }
+    if let Transport::H2(streams) = sc.transport {
+        load_args.push("--h2-streams".into());
+        load_args.push(streams.to_string());
+    }
     let mut load = Proc::spawn("load", exe, &load_args)?;
     let warm = load.json("warm ", Duration::from_secs(90))?;
     std::thread::sleep(if sc.mode == Mode::Unpaced {

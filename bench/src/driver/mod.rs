@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 
 use crate::args::Args;
 use crate::server::Kind;
+use crate::tls::make_test_pki;
 use json::write_json;
 use measure::{Outcome, Timing, run_scenario};
-use plan::{Mode, Scenario, plan};
+use plan::{Mode, Scenario, Transport, plan};
 use process::Stop;
 use report::Report;
 use targets::targets_text;
@@ -61,6 +62,10 @@ fn notes() -> Vec<String> {
         ),
         "CPU from /proc/<pid>/stat (10 ms ticks; CPU ratios only when both sides used >= 0.1 s); \
          RSS from /proc/<pid>/status; queued bytes per stalled viewer sampled at the end of the window"
+            .into(),
+        "TLS rows: HTTP/1.1 over TLS (rustls, ring, TLS 1.3) with a test CA made by rcgen at start; \
+         h2 rows: HTTP/2 over TLS with ALPN h2 (not h2c), 16 streams per connection, client \
+         windows 1 MiB per stream and 16 MiB per connection; both with Server's defaults"
             .into(),
         format!("server, load generator (and anything else running) share {cores} cores"),
     ]
@@ -103,13 +108,20 @@ fn run(args: &[String]) -> Result<i32, String> {
         .into_iter()
         .filter(|s| only.as_ref().is_none_or(|o| s.name().contains(o.as_str())))
         .collect();
+    // A test CA for the TLS and HTTP/2 scenarios, made now, removed at the end.
+    let pki_dir = std::env::temp_dir().join(format!("mjpeg-bench-tls-{}", std::process::id()));
+    let pki = if scenarios.iter().any(|s| s.transport != Transport::Plain) {
+        Some(make_test_pki(&pki_dir)?)
+    } else {
+        None
+    };
     let started = Instant::now();
     let mut outcomes = Vec::new();
     for (i, sc) in scenarios.iter().enumerate() {
         eprint!("[{:>2}/{}] {} ... ", i + 1, scenarios.len(), sc.name());
         let _ = std::io::stderr().flush();
         let t = Instant::now();
-        let outcome = match run_scenario(&exe, sc, &timing) {
+        let outcome = match run_scenario(&exe, sc, &timing, pki.as_ref()) {
             Ok(m) => Outcome::Done(Box::new(m)),
             Err(Stop::Skip(why)) => Outcome::Skipped(why),
             Err(Stop::Fail(why)) => Outcome::Failed(why),
@@ -143,6 +155,9 @@ fn run(args: &[String]) -> Result<i32, String> {
         Vec::new()
     };
     let total = started.elapsed();
+    if pki.is_some() {
+        let _ = std::fs::remove_dir_all(&pki_dir);
+    }
 
     let report = Report {
         outcomes,
@@ -154,6 +169,10 @@ fn run(args: &[String]) -> Result<i32, String> {
     println!();
     println!("{table}");
     println!("{}", targets_text(&targets));
+    let transports = report.transport_text();
+    if !transports.is_empty() {
+        println!("{transports}");
+    }
     if !nats_rows.is_empty() {
         println!("{}", nats::table(&nats_rows));
     }

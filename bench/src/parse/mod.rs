@@ -25,7 +25,7 @@ mod tests;
 use memchr::memmem;
 
 use chunked::Chunked;
-use head::parse_head;
+use head::{boundary_of, parse_head};
 use multipart::Multipart;
 
 /// Largest response head or part header block accepted.
@@ -80,6 +80,17 @@ impl StreamParser {
             multipart: None,
             closed: false,
         }
+    }
+
+    /// A parser for a body whose head came separately (HTTP/2): its content
+    /// type gives the boundary; no transfer coding.
+    pub(crate) fn for_body(content_type: &str) -> Result<Self, ParseError> {
+        Ok(Self {
+            head: None,
+            chunks: None,
+            multipart: Some(Multipart::new(&boundary_of(content_type)?)),
+            closed: false,
+        })
     }
 
     /// Whether the stream ended on purpose (close delimiter or final chunk).

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use mjpeg_tower::server::{Server, TlsConfig};
 use mjpeg_tower::{Frame, FrameHub, Framing, MjpegLayer};
 use serde_json::json;
 use tokio::time::MissedTickBehavior;
@@ -33,7 +34,13 @@ pub(super) async fn start_hub(
     if let Some(hwm) = opts.hwm {
         layer = layer.high_water_mark(hwm);
     }
-    let listener = mjpeg_axum::bind(addr)
+    let mut server = Server::new();
+    if let Some((cert, key)) = &opts.tls {
+        let tls = TlsConfig::from_pem_files(cert, key).map_err(|e| format!("TLS: {e}"))?;
+        server = server.tls(Some(tls));
+    }
+    let listener = server
+        .bind(addr)
         .await
         .map_err(|e| format!("bind {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -49,7 +56,8 @@ pub(super) async fn start_hub(
                 )
                 .with_state(hub.clone())
                 .layer(layer.clone());
-            tokio::spawn(mjpeg_axum::serve(listener, app));
+            // What `mjpeg_axum::serve` does, with the TLS setting.
+            tokio::spawn(server.serve(listener, app));
         }
         Kind::Warp => {
             use warp::Filter;
@@ -57,10 +65,12 @@ pub(super) async fn start_hub(
             let routes = warp::path("stream")
                 .and(warp::path::end())
                 .map(move || h.subscribe());
-            tokio::spawn(mjpeg_warp::serve(
+            tokio::spawn(mjpeg_warp::serve_with(
+                server,
                 listener,
                 warp::service(routes),
                 layer.clone(),
+                std::future::pending(),
             ));
         }
         Kind::Raw => unreachable!(),

@@ -63,6 +63,8 @@ struct Opts {
     unpaced: bool,
     /// `Framing::Standard` instead of the default.
     standard: bool,
+    /// HTTPS with this certificate chain and key (PEM files).
+    tls: Option<(String, String)>,
     fps: f64,
     size: usize,
     hwm: Option<usize>,
@@ -80,6 +82,11 @@ fn run(args: &[String]) -> Result<(), String> {
         kind: Kind::parse(a.require("kind")?)?,
         unpaced: a.flag("unpaced"),
         standard: a.flag("standard"),
+        tls: match (a.str("cert"), a.str("key")) {
+            (Some(c), Some(k)) => Some((c.to_owned(), k.to_owned())),
+            (None, None) => None,
+            _ => return Err("--cert and --key go together".into()),
+        },
         fps: a.get("fps", 30.0)?,
         size: a.get("size", 50_000)?,
         hwm: a
@@ -96,6 +103,9 @@ fn run(args: &[String]) -> Result<(), String> {
 }
 
 async fn serve(opts: Opts, addr: SocketAddr) -> Result<(), String> {
+    if opts.tls.is_some() && opts.kind == Kind::Raw {
+        return Err("the raw ceiling serves plain HTTP only".into());
+    }
     let payloads = payloads(opts.size);
     let published = Arc::new(AtomicU64::new(0));
     let (stats, listener_addr): (StatsFn, SocketAddr) = match opts.kind {
