@@ -141,18 +141,8 @@ fn run(args: &[String]) -> Result<(), String> {
         tasks: Mutex::new(Vec::new()),
         slow_errors: Mutex::new(Vec::new()),
     });
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: mjpeg-bench\r\n\r\n");
     let _guard = rt.enter();
-    start_viewers(
-        &rt,
-        &shared,
-        addr,
-        fast,
-        slow,
-        request.into_bytes(),
-        &transport,
-        &path,
-    );
+    start_viewers(&rt, &shared, addr, fast, slow, &transport, &path);
 
     // Warm-up: every fast viewer has a frame, every slow one is connected.
     let began = Instant::now();

@@ -29,7 +29,6 @@ pub(super) fn start_viewers(
     addr: SocketAddr,
     fast: usize,
     slow: usize,
-    request: Vec<u8>,
     transport: &Transport,
     path: &str,
 ) {
@@ -48,7 +47,8 @@ pub(super) fn start_viewers(
         }
         return;
     }
-    let request: Arc<[u8]> = request.into();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: mjpeg-bench\r\n\r\n");
+    let request: Arc<[u8]> = request.into_bytes().into();
     let ntasks = fast
         .div_ceil(CONNS_PER_TASK)
         .clamp(1, MAX_TASKS)
