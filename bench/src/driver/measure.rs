@@ -53,12 +53,15 @@ pub(super) struct Timing {
     pub(super) settle_unpaced: Duration,
 }
 
-/// Runs `sc`; `pki` is needed by the TLS and HTTP/2 scenarios.
+/// Runs `sc`; `pki` is needed by the TLS and HTTP/2 scenarios. With
+/// `profile`, `perf record` samples the server through the window and writes
+/// there.
 pub(super) fn run_scenario(
     exe: &Path,
     sc: &Scenario,
     timing: &Timing,
     pki: Option<&TestPki>,
+    profile: Option<&Path>,
 ) -> Result<Measured, Stop> {
     let pki = match (sc.transport, pki) {
         (Transport::Plain, _) => None,
@@ -133,7 +136,10 @@ pub(super) fn run_scenario(
         "start {}",
         before["published"].as_u64().unwrap_or(0)
     ))?;
-    std::thread::sleep(timing.window);
+    match profile {
+        None => std::thread::sleep(timing.window),
+        Some(out) => perf_record(spid, out, timing.window)?,
+    }
     let cpu1 = cpu_seconds(spid).ok_or_else(|| fail("cannot read server CPU"))?;
     let lcpu1 = cpu_seconds(lpid).unwrap_or(0.0);
     let secs = t0.elapsed().as_secs_f64();
@@ -186,4 +192,37 @@ pub(super) fn run_scenario(
         server_before: before,
         server_after: after,
     })
+}
+
+/// `perf record` of process `pid` for `window`, with DWARF call graphs (Rust
+/// release builds keep no frame pointers).
+fn perf_record(pid: u32, out: &Path, window: Duration) -> Result<(), Stop> {
+    let res = std::process::Command::new("perf")
+        .args([
+            "record",
+            "-q",
+            "-F",
+            "499",
+            "--call-graph",
+            "dwarf,16384",
+            "-p",
+        ])
+        .arg(pid.to_string())
+        .arg("-o")
+        .arg(out)
+        .args(["--", "sleep"])
+        .arg(format!("{:.1}", window.as_secs_f64()))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .output()
+        .map_err(|e| Stop::Skip(format!("cannot run perf: {e}")))?;
+    if res.status.success() {
+        Ok(())
+    } else {
+        Err(Stop::Skip(format!(
+            "perf record failed ({}): {}",
+            res.status,
+            String::from_utf8_lossy(&res.stderr).trim()
+        )))
+    }
 }

@@ -8,10 +8,13 @@
 //! - `measure`: one scenario's measurement window;
 //! - `report`, `targets`, `json`: the table, the targets, the JSON file.
 
+mod flame;
+mod html;
 mod json;
 mod measure;
 mod nats;
 mod plan;
+mod plots;
 mod process;
 mod report;
 mod targets;
@@ -23,6 +26,7 @@ use std::time::{Duration, Instant};
 use crate::args::Args;
 use crate::server::Kind;
 use crate::tls::make_test_pki;
+use html::{Page, write_html};
 use json::write_json;
 use measure::{Outcome, Timing, run_scenario};
 use plan::{Mode, Scenario, Transport, plan};
@@ -85,7 +89,7 @@ fn run(args: &[String]) -> Result<i32, String> {
     let a = Args::parse(args, &["quick", "help", "no-nats"])?;
     if a.flag("help") {
         println!(
-            "usage: bench [--quick] [--json PATH] [--only SUBSTRING] [--window SECS]\n       \
+            "usage: bench [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--window SECS]\n       \
              bench server --kind raw|axum|warp [--unpaced] [--fps F] [--size BYTES] [--viewers N]\n       \
              bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]\n       \
              NATS fan-out (after the scenarios, unless --no-nats or --only is given): \
@@ -101,6 +105,10 @@ fn run(args: &[String]) -> Result<i32, String> {
         settle_unpaced: Duration::from_millis(if quick { 500 } else { 1000 }),
     };
     let json_path = a.str("json").map(PathBuf::from);
+    let html_path = a.str("html").map(PathBuf::from);
+    let load_before = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into());
     let only = a.str("only").map(str::to_owned);
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
 
@@ -121,7 +129,7 @@ fn run(args: &[String]) -> Result<i32, String> {
         eprint!("[{:>2}/{}] {} ... ", i + 1, scenarios.len(), sc.name());
         let _ = std::io::stderr().flush();
         let t = Instant::now();
-        let outcome = match run_scenario(&exe, sc, &timing, pki.as_ref()) {
+        let outcome = match run_scenario(&exe, sc, &timing, pki.as_ref(), None) {
             Ok(m) => Outcome::Done(Box::new(m)),
             Err(Stop::Skip(why)) => Outcome::Skipped(why),
             Err(Stop::Fail(why)) => Outcome::Failed(why),
@@ -154,6 +162,19 @@ fn run(args: &[String]) -> Result<i32, String> {
     } else {
         Vec::new()
     };
+    // The flame graph for the page: one more 1000-viewer run under perf.
+    let flame = html_path.as_ref().map(|_| {
+        eprint!("[flame] axum paced 1000 under perf record ... ");
+        let f = flame::profile(&exe, &timing);
+        eprintln!(
+            "{}",
+            match &f {
+                flame::Flame::Svg(_) => "done".to_owned(),
+                flame::Flame::Unavailable(w) => format!("none: {w}"),
+            }
+        );
+        f
+    });
     let total = started.elapsed();
     if pki.is_some() {
         let _ = std::fs::remove_dir_all(&pki_dir);
@@ -179,6 +200,24 @@ fn run(args: &[String]) -> Result<i32, String> {
     println!("total {:.0} s. Notes:", total.as_secs_f64());
     for note in notes() {
         println!("- {note}");
+    }
+    if let Some(path) = &html_path {
+        let command = format!("cargo xtask bench {}", args.join(" "));
+        write_html(
+            path,
+            &Page {
+                report: &report,
+                table: &table,
+                targets: &targets_text(&targets),
+                transports: &transports,
+                notes: &notes(),
+                command: &command,
+                total,
+                load_before: &load_before,
+                flame: flame.as_ref(),
+            },
+        )?;
+        println!("HTML report: {}", path.display());
     }
     if let Some(path) = json_path {
         write_json(&path, &report, &targets, total)?;

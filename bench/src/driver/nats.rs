@@ -64,7 +64,7 @@ pub(super) fn run_all(
         transport: Transport::Plain,
     };
     out.push(
-        run_scenario(exe, &single, timing, None)
+        run_scenario(exe, &single, timing, None, None)
             .map(|m| NatsMeasured {
                 name: format!("1 process x {total}"),
                 cpu_pct: vec![m.cpu_pct],

@@ -4,7 +4,7 @@
 use super::HWM;
 use crate::server::Kind;
 
-const FRAME: usize = 50_000;
+pub(super) const FRAME: usize = 50_000;
 const SMALL_FRAME: usize = 10_000;
 /// Streams per connection in the HTTP/2 scenario (as many as a dashboard page).
 pub(super) const H2_STREAMS: usize = 16;

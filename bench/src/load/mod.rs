@@ -87,6 +87,8 @@ struct ViewerStats {
     frames_seq: u64,
     payload_seq: u64,
     max_seq: Option<u64>,
+    /// Parts whose sequence number was not above every one before.
+    repeated: u64,
     error: Option<String>,
 }
 

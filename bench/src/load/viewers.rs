@@ -209,6 +209,10 @@ pub(super) fn on_read(
                 v.payload_win += p.len as u64;
             }
             if let Some(seq) = p.seq {
+                if v.max_seq.is_some_and(|m| seq <= m) {
+                    // A frame sent again, or one older than a frame already had.
+                    v.repeated += 1;
+                }
                 v.max_seq = Some(v.max_seq.map_or(seq, |m| m.max(seq)));
                 max_seq = Some(seq);
                 if seq >= lo && seq < hi {
