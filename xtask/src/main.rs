@@ -11,7 +11,7 @@ const TASKS: &[(&str, &str)] = &[
     ("test", "cargo test --workspace"),
     (
         "bench",
-        "release build, server + load processes vs a raw-TCP ceiling; [--quick] [--json PATH]",
+        "release build, server + load processes vs a raw-TCP ceiling, plain, HTTPS and HTTP/2; [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--no-nats]",
     ),
     (
         "conformance",
