@@ -44,9 +44,10 @@ fn notes() -> Vec<String> {
     vec![
         format!(
             "hub servers: FrameHub + MjpegLayer with the default framing (AdvanceHeaders, what users \
-             get; the `axum/std` row uses Framing::Standard for comparison), KeepLatest, the default \
+             get; the `/std` rows use Framing::Standard for comparison), KeepLatest, the default \
              high-water mark ({} KiB) when paced and max(512 KiB, 8 MiB / viewers) unpaced, served by \
-             the adapters' serve helpers; frames carry no part headers: sequence number and publish \
+             mjpeg_tower::server::Server with its defaults (connection cap raised to viewers + 64 \
+             above 4096) as the adapters' serve helpers use it; frames carry no part headers: sequence number and publish \
              time ride in a JPEG comment segment at the start of each payload",
             HWM / 1024
         ),

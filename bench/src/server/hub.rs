@@ -34,7 +34,12 @@ pub(super) async fn start_hub(
     if let Some(hwm) = opts.hwm {
         layer = layer.high_water_mark(hwm);
     }
+    // `Server`'s defaults, except the connection cap (4096) when more viewers
+    // than that come (the 10,000-viewer scenario).
     let mut server = Server::new();
+    if opts.viewers + 64 > mjpeg_tower::server::DEFAULT_MAX_CONNECTIONS {
+        server = server.max_connections(Some(opts.viewers + 64));
+    }
     if let Some((cert, key)) = &opts.tls {
         let tls = TlsConfig::from_pem_files(cert, key).map_err(|e| format!("TLS: {e}"))?;
         server = server.tls(Some(tls));

@@ -65,6 +65,8 @@ struct Opts {
     standard: bool,
     /// HTTPS with this certificate chain and key (PEM files).
     tls: Option<(String, String)>,
+    /// Viewers the driver will connect (the connection cap is raised to fit).
+    viewers: usize,
     fps: f64,
     size: usize,
     hwm: Option<usize>,
@@ -82,6 +84,7 @@ fn run(args: &[String]) -> Result<(), String> {
         kind: Kind::parse(a.require("kind")?)?,
         unpaced: a.flag("unpaced"),
         standard: a.flag("standard"),
+        viewers: 0,
         tls: match (a.str("cert"), a.str("key")) {
             (Some(c), Some(k)) => Some((c.to_owned(), k.to_owned())),
             (None, None) => None,
@@ -96,6 +99,10 @@ fn run(args: &[String]) -> Result<(), String> {
             .map_err(|_| "--hwm")?,
     };
     let viewers: u64 = a.get("viewers", 1000)?;
+    let opts = Opts {
+        viewers: usize::try_from(viewers).map_err(|_| "--viewers")?,
+        ..opts
+    };
     let port: u16 = a.get("port", 0)?;
     ensure_nofile(viewers + 512)?;
     let rt = runtime()?;
