@@ -17,7 +17,7 @@ fn e<E: std::fmt::Display>(err: E) -> String {
 const SIZE: (u32, u32) = (760, 380);
 
 fn color(i: usize) -> RGBColor {
-    const C: [RGBColor; 8] = [
+    const C: [RGBColor; 10] = [
         RGBColor(90, 90, 90),
         RGBColor(31, 119, 180),
         RGBColor(214, 39, 40),
@@ -26,6 +26,8 @@ fn color(i: usize) -> RGBColor {
         RGBColor(148, 103, 189),
         RGBColor(140, 86, 75),
         RGBColor(23, 190, 207),
+        RGBColor(188, 189, 34),
+        RGBColor(227, 119, 194),
     ];
     C[i % C.len()]
 }
@@ -201,7 +203,7 @@ pub(super) fn latency(r: &Report) -> Res<Option<String>> {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(SeriesLabelPosition::LowerRight)
             .border_style(BLACK)
             .background_style(WHITE.mix(0.9))
             .draw()
