@@ -6,6 +6,8 @@
 //! - `bench load ...`: the load generator (spawned by the driver).
 //! - `bench nats-node --role origin|edge --nats URL ...`: one node of the
 //!   NATS fan-out scenario (spawned by the driver).
+//! - `bench test-ca --dir DIR`: writes a test CA (`ca.pem`) and a
+//!   certificate for 127.0.0.1 signed by it (`cert.pem`, `key.pem`).
 //! - `bench fanout [--viewers N] [--frames N] [--size BYTES]`: the in-process
 //!   cost of `FrameHub::publish` and of handing a frame to a viewer.
 #![forbid(unsafe_code)]
@@ -19,7 +21,9 @@ mod load;
 mod nats;
 mod parse;
 mod server;
+mod stamp;
 mod sys;
+mod tls;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +32,7 @@ fn main() {
         Some("load") => load::main(&args[1..]),
         Some("fanout") => fanout::main(&args[1..]),
         Some("nats-node") => nats::main(&args[1..]),
+        Some("test-ca") => tls::main(&args[1..]),
         _ => driver::main(&args),
     };
     std::process::exit(code);

@@ -19,7 +19,13 @@ impl Drop for Reap {
     }
 }
 
-fn one_viewer(kind: &str) {
+/// `extra`: more server arguments (`--standard`).
+fn one_viewer(kind: &str, extra: &[&str]) {
+    one_viewer_with(kind, extra, &["--viewers", "1"]);
+}
+
+/// `load_extra`: the load generator's viewers and transport.
+fn one_viewer_with(kind: &str, extra: &[&str], load_extra: &[&str]) {
     let mut server = Reap(
         Command::new(BENCH)
             .args([
@@ -31,6 +37,7 @@ fn one_viewer(kind: &str) {
                 "--size",
                 "20000",
             ])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -54,7 +61,8 @@ fn one_viewer(kind: &str) {
     assert!(stats["published"].is_u64(), "{stats}");
 
     let out = Command::new(BENCH)
-        .args(["load", "--addr", &addr, "--viewers", "1", "--window", "1"])
+        .args(["load", "--addr", &addr, "--window", "1"])
+        .args(load_extra)
         .args(["--warmup-timeout", "20"])
         .output()
         .expect("run bench load");
@@ -82,15 +90,59 @@ fn one_viewer(kind: &str) {
 
 #[test]
 fn axum_server_and_load_generator() {
-    one_viewer("axum");
+    one_viewer("axum", &[]);
+}
+
+#[test]
+fn axum_standard_framing_and_load_generator() {
+    one_viewer("axum", &["--standard"]);
 }
 
 #[test]
 fn warp_server_and_load_generator() {
-    one_viewer("warp");
+    one_viewer("warp", &[]);
 }
 
 #[test]
 fn raw_ceiling_and_load_generator() {
-    one_viewer("raw");
+    one_viewer("raw", &[]);
+}
+
+/// A test CA and a certificate for 127.0.0.1 in a fresh directory.
+fn test_ca(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mjpeg-bench-smoke-{name}-{}", std::process::id()));
+    let status = Command::new(BENCH)
+        .args(["test-ca", "--dir"])
+        .arg(&dir)
+        .status()
+        .expect("run bench test-ca");
+    assert!(status.success());
+    dir
+}
+
+#[test]
+fn https_server_and_tls_load_generator() {
+    let dir = test_ca("tls");
+    let p = |f: &str| dir.join(f).display().to_string();
+    let (cert, key, ca) = (p("cert.pem"), p("key.pem"), p("ca.pem"));
+    one_viewer_with(
+        "axum",
+        &["--cert", &cert, "--key", &key],
+        &["--viewers", "2", "--ca", &ca],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn http2_streams_share_connections() {
+    let dir = test_ca("h2");
+    let p = |f: &str| dir.join(f).display().to_string();
+    let (cert, key, ca) = (p("cert.pem"), p("key.pem"), p("ca.pem"));
+    // Five streams on two connections (3 + 2).
+    one_viewer_with(
+        "warp",
+        &["--cert", &cert, "--key", &key],
+        &["--viewers", "5", "--ca", &ca, "--h2-streams", "3"],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

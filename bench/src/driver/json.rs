@@ -6,9 +6,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::measure::{Measured, Outcome};
-use super::plan::Mode;
+use super::plan::{Mode, Transport};
 use super::report::{Report, cpu_ratio, ratio};
 use super::targets::Target;
+use crate::server::Kind;
 
 pub(super) fn write_json(
     path: &Path,
@@ -23,6 +24,12 @@ pub(super) fn write_json(
             let mut v = json!({
                 "name": sc.name().split_whitespace().collect::<Vec<_>>().join(" "),
                 "server": sc.kind.name(),
+                "transport": match sc.transport {
+                    Transport::Plain => "http/1.1".to_owned(),
+                    Transport::Tls => "http/1.1 over TLS".to_owned(),
+                    Transport::H2(n) => format!("h2 over TLS (ALPN), {n} streams per connection"),
+                },
+                "framing": if sc.kind == Kind::Raw { "raw (AdvanceHeaders bytes)" } else if sc.standard { "Standard" } else { "AdvanceHeaders" },
                 "mode": sc.mode.name(),
                 "viewers": sc.viewers,
                 "slow_viewers": sc.slow,
@@ -68,6 +75,10 @@ pub(super) fn write_json(
                             "cpu_s_per_gb": rc(|m| m.cpu_s_per_gb),
                             "rss_per_viewer": rt(|m| m.rss_per_viewer_kib),
                         },
+                        "ratio_to_plain_http1": r.plain_twin(sc).map_or(Value::Null, |p| json!({
+                            "cpu_pct": cpu_ratio(m, p, |m| m.cpu_pct),
+                            "cpu_s_per_gb": cpu_ratio(m, p, |m| m.cpu_s_per_gb),
+                        })),
                         "load_generator": m.load,
                         "server_stats_before": m.server_before,
                         "server_stats_after": m.server_after,

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::plan::{Mode, Scenario, unpaced_hwm};
+use super::plan::{Mode, Scenario, Transport, unpaced_hwm};
 use super::process::{Proc, Stop, fail, server_stats};
 use crate::sys::{cpu_seconds, memory_kib};
+use crate::tls::TestPki;
 
 /// What one scenario measured.
 #[derive(Clone, Debug, Default)]
@@ -52,7 +53,21 @@ pub(super) struct Timing {
     pub(super) settle_unpaced: Duration,
 }
 
-pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result<Measured, Stop> {
+/// Runs `sc`; `pki` is needed by the TLS and HTTP/2 scenarios. With
+/// `profile`, `perf record` samples the server through the window and writes
+/// there.
+pub(super) fn run_scenario(
+    exe: &Path,
+    sc: &Scenario,
+    timing: &Timing,
+    pki: Option<&TestPki>,
+    profile: Option<&Path>,
+) -> Result<Measured, Stop> {
+    let pki = match (sc.transport, pki) {
+        (Transport::Plain, _) => None,
+        (_, Some(pki)) => Some(pki),
+        (_, None) => return Err(Stop::Skip("no test CA".into())),
+    };
     let mut server_args = vec![
         "server".to_owned(),
         "--kind".into(),
@@ -64,6 +79,15 @@ pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result
         "--viewers".into(),
         sc.total().to_string(),
     ];
+    if sc.standard {
+        server_args.push("--standard".into());
+    }
+    if let Some(pki) = pki {
+        server_args.push("--cert".into());
+        server_args.push(pki.cert.display().to_string());
+        server_args.push("--key".into());
+        server_args.push(pki.key.display().to_string());
+    }
     if sc.mode == Mode::Unpaced {
         server_args.push("--unpaced".into());
         server_args.push("--hwm".into());
@@ -75,7 +99,7 @@ pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result
     let spid = server.pid();
     let (rss_start, _) = memory_kib(spid).ok_or_else(|| fail("cannot read server memory"))?;
 
-    let load_args = vec![
+    let mut load_args = vec![
         "load".to_owned(),
         "--addr".into(),
         addr,
@@ -87,6 +111,14 @@ pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result
         "--warmup-timeout".into(),
         "60".into(),
     ];
+    if let Some(pki) = pki {
+        load_args.push("--ca".into());
+        load_args.push(pki.ca.display().to_string());
+    }
+    if let Transport::H2(streams) = sc.transport {
+        load_args.push("--h2-streams".into());
+        load_args.push(streams.to_string());
+    }
     let mut load = Proc::spawn("load", exe, &load_args)?;
     let warm = load.json("warm ", Duration::from_secs(90))?;
     std::thread::sleep(if sc.mode == Mode::Unpaced {
@@ -104,7 +136,10 @@ pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result
         "start {}",
         before["published"].as_u64().unwrap_or(0)
     ))?;
-    std::thread::sleep(timing.window);
+    match profile {
+        None => std::thread::sleep(timing.window),
+        Some(out) => perf_record(spid, out, timing.window)?,
+    }
     let cpu1 = cpu_seconds(spid).ok_or_else(|| fail("cannot read server CPU"))?;
     let lcpu1 = cpu_seconds(lpid).unwrap_or(0.0);
     let secs = t0.elapsed().as_secs_f64();
@@ -157,4 +192,37 @@ pub(super) fn run_scenario(exe: &Path, sc: &Scenario, timing: &Timing) -> Result
         server_before: before,
         server_after: after,
     })
+}
+
+/// `perf record` of process `pid` for `window`, with DWARF call graphs (Rust
+/// release builds keep no frame pointers).
+fn perf_record(pid: u32, out: &Path, window: Duration) -> Result<(), Stop> {
+    let res = std::process::Command::new("perf")
+        .args([
+            "record",
+            "-q",
+            "-F",
+            "499",
+            "--call-graph",
+            "dwarf,16384",
+            "-p",
+        ])
+        .arg(pid.to_string())
+        .arg("-o")
+        .arg(out)
+        .args(["--", "sleep"])
+        .arg(format!("{:.1}", window.as_secs_f64()))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .output()
+        .map_err(|e| Stop::Skip(format!("cannot run perf: {e}")))?;
+    if res.status.success() {
+        Ok(())
+    } else {
+        Err(Stop::Skip(format!(
+            "perf record failed ({}): {}",
+            res.status,
+            String::from_utf8_lossy(&res.stderr).trim()
+        )))
+    }
 }

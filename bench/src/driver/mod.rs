@@ -8,10 +8,13 @@
 //! - `measure`: one scenario's measurement window;
 //! - `report`, `targets`, `json`: the table, the targets, the JSON file.
 
+mod flame;
+mod html;
 mod json;
 mod measure;
 mod nats;
 mod plan;
+mod plots;
 mod process;
 mod report;
 mod targets;
@@ -22,9 +25,11 @@ use std::time::{Duration, Instant};
 
 use crate::args::Args;
 use crate::server::Kind;
+use crate::tls::make_test_pki;
+use html::{Page, write_html};
 use json::write_json;
 use measure::{Outcome, Timing, run_scenario};
-use plan::{Mode, Scenario, plan};
+use plan::{Mode, Scenario, Transport, plan};
 use process::Stop;
 use report::Report;
 use targets::targets_text;
@@ -38,20 +43,22 @@ fn notes() -> Vec<String> {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     vec![
         format!(
-            "hub servers: FrameHub + MjpegLayer with Framing::Standard (a per-part X-Seq/X-Ts header \
-             would make AdvanceHeaders send an extra empty part per frame), KeepLatest, the default \
+            "hub servers: FrameHub + MjpegLayer with the default framing (AdvanceHeaders, what users \
+             get; the `/std` rows use Framing::Standard for comparison), KeepLatest, the default \
              high-water mark ({} KiB) when paced and max(512 KiB, 8 MiB / viewers) unpaced, served by \
-             the adapters' serve helpers",
+             mjpeg_tower::server::Server with its defaults (connection cap raised to viewers + 64 \
+             above 4096) as the adapters' serve helpers use it; frames carry no part headers: sequence number and publish \
+             time ride in a JPEG comment segment at the start of each payload",
             HWM / 1024
         ),
         "unpaced hub producer: every 1 ms publishes 1.3x the frames the average viewer took in the \
          last tick (MjpegLayer::stats().frames_sent), plus 20 fps"
             .into(),
-        "paced MB/s counts the frames published in the window (by X-Seq); unpaced MB/s counts what \
+        "paced MB/s counts the frames published in the window (by their stamped sequence number); unpaced MB/s counts what \
          arrived between start and stop"
             .into(),
-        "raw: tokio TcpListener, hand-written HTTP/1.1 head, identity body, the same part bytes via \
-         writev, fan-out through tokio::sync::watch; unpaced raw writes the latest part repeatedly, \
+        "raw: tokio TcpListener, hand-written HTTP/1.1 head, identity body, the same part bytes as \
+         AdvanceHeaders (payload, delimiter, next header block) via writev, fan-out through tokio::sync::watch; unpaced raw writes the latest part repeatedly, \
          so its share is not meaningful"
             .into(),
         format!(
@@ -60,6 +67,10 @@ fn notes() -> Vec<String> {
         ),
         "CPU from /proc/<pid>/stat (10 ms ticks; CPU ratios only when both sides used >= 0.1 s); \
          RSS from /proc/<pid>/status; queued bytes per stalled viewer sampled at the end of the window"
+            .into(),
+        "TLS rows: HTTP/1.1 over TLS (rustls, ring, TLS 1.3) with a test CA made by rcgen at start; \
+         h2 rows: HTTP/2 over TLS with ALPN h2 (not h2c), 16 streams per connection, client \
+         windows 1 MiB per stream and 16 MiB per connection; both with Server's defaults"
             .into(),
         format!("server, load generator (and anything else running) share {cores} cores"),
     ]
@@ -79,7 +90,7 @@ fn run(args: &[String]) -> Result<i32, String> {
     let a = Args::parse(args, &["quick", "help", "no-nats"])?;
     if a.flag("help") {
         println!(
-            "usage: bench [--quick] [--json PATH] [--only SUBSTRING] [--window SECS]\n       \
+            "usage: bench [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--window SECS]\n       \
              bench server --kind raw|axum|warp [--unpaced] [--fps F] [--size BYTES] [--viewers N]\n       \
              bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]\n       \
              NATS fan-out (after the scenarios, unless --no-nats or --only is given): \
@@ -95,6 +106,10 @@ fn run(args: &[String]) -> Result<i32, String> {
         settle_unpaced: Duration::from_millis(if quick { 500 } else { 1000 }),
     };
     let json_path = a.str("json").map(PathBuf::from);
+    let html_path = a.str("html").map(PathBuf::from);
+    let load_before = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into());
     let only = a.str("only").map(str::to_owned);
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
 
@@ -102,13 +117,20 @@ fn run(args: &[String]) -> Result<i32, String> {
         .into_iter()
         .filter(|s| only.as_ref().is_none_or(|o| s.name().contains(o.as_str())))
         .collect();
+    // A test CA for the TLS and HTTP/2 scenarios, made now, removed at the end.
+    let pki_dir = std::env::temp_dir().join(format!("mjpeg-bench-tls-{}", std::process::id()));
+    let pki = if scenarios.iter().any(|s| s.transport != Transport::Plain) {
+        Some(make_test_pki(&pki_dir)?)
+    } else {
+        None
+    };
     let started = Instant::now();
     let mut outcomes = Vec::new();
     for (i, sc) in scenarios.iter().enumerate() {
         eprint!("[{:>2}/{}] {} ... ", i + 1, scenarios.len(), sc.name());
         let _ = std::io::stderr().flush();
         let t = Instant::now();
-        let outcome = match run_scenario(&exe, sc, &timing) {
+        let outcome = match run_scenario(&exe, sc, &timing, pki.as_ref(), None) {
             Ok(m) => Outcome::Done(Box::new(m)),
             Err(Stop::Skip(why)) => Outcome::Skipped(why),
             Err(Stop::Fail(why)) => Outcome::Failed(why),
@@ -141,7 +163,23 @@ fn run(args: &[String]) -> Result<i32, String> {
     } else {
         Vec::new()
     };
+    // The flame graph for the page: one more 1000-viewer run under perf.
+    let flame = html_path.as_ref().map(|_| {
+        eprint!("[flame] axum paced 1000 under perf record ... ");
+        let f = flame::profile(&exe, &timing);
+        eprintln!(
+            "{}",
+            match &f {
+                flame::Flame::Svg(_) => "done".to_owned(),
+                flame::Flame::Unavailable(w) => format!("none: {w}"),
+            }
+        );
+        f
+    });
     let total = started.elapsed();
+    if pki.is_some() {
+        let _ = std::fs::remove_dir_all(&pki_dir);
+    }
 
     let report = Report {
         outcomes,
@@ -153,12 +191,34 @@ fn run(args: &[String]) -> Result<i32, String> {
     println!();
     println!("{table}");
     println!("{}", targets_text(&targets));
+    let transports = report.transport_text();
+    if !transports.is_empty() {
+        println!("{transports}");
+    }
     if !nats_rows.is_empty() {
         println!("{}", nats::table(&nats_rows));
     }
     println!("total {:.0} s. Notes:", total.as_secs_f64());
     for note in notes() {
         println!("- {note}");
+    }
+    if let Some(path) = &html_path {
+        let command = format!("cargo xtask bench {}", args.join(" "));
+        write_html(
+            path,
+            &Page {
+                report: &report,
+                table: &table,
+                targets: &targets_text(&targets),
+                transports: &transports,
+                notes: &notes(),
+                command: &command,
+                total,
+                load_before: &load_before,
+                flame: flame.as_ref(),
+            },
+        )?;
+        println!("HTML report: {}", path.display());
     }
     if let Some(path) = json_path {
         write_json(&path, &report, &targets, total)?;

@@ -15,7 +15,7 @@ use mjpeg_nats::LocalBroker;
 use serde_json::Value;
 
 use super::measure::{Timing, run_scenario};
-use super::plan::{Mode, Scenario};
+use super::plan::{Mode, Scenario, Transport};
 use super::process::{Proc, Stop, fail, server_stats};
 use crate::server::Kind;
 use crate::sys::cpu_seconds;
@@ -60,9 +60,11 @@ pub(super) fn run_all(
         slow: 0,
         fps: FPS,
         size: FRAME,
+        standard: false,
+        transport: Transport::Plain,
     };
     out.push(
-        run_scenario(exe, &single, timing)
+        run_scenario(exe, &single, timing, None, None)
             .map(|m| NatsMeasured {
                 name: format!("1 process x {total}"),
                 cpu_pct: vec![m.cpu_pct],

@@ -4,8 +4,10 @@
 use super::HWM;
 use crate::server::Kind;
 
-const FRAME: usize = 50_000;
+pub(super) const FRAME: usize = 50_000;
 const SMALL_FRAME: usize = 10_000;
+/// Streams per connection in the HTTP/2 scenario (as many as a dashboard page).
+pub(super) const H2_STREAMS: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Mode {
@@ -24,6 +26,17 @@ impl Mode {
     }
 }
 
+/// How the load generator reaches a hub server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Transport {
+    /// HTTP/1.1 over TCP.
+    Plain,
+    /// HTTP/1.1 over TLS.
+    Tls,
+    /// HTTP/2 over TLS (ALPN `h2`) with this many streams per connection.
+    H2(usize),
+}
+
 #[derive(Clone, Debug)]
 pub(super) struct Scenario {
     pub(super) kind: Kind,
@@ -32,6 +45,10 @@ pub(super) struct Scenario {
     pub(super) slow: usize,
     pub(super) fps: f64,
     pub(super) size: usize,
+    /// `Framing::Standard` instead of the default `AdvanceHeaders` (hub
+    /// servers only; the raw ceiling always writes `AdvanceHeaders` bytes).
+    pub(super) standard: bool,
+    pub(super) transport: Transport,
 }
 
 impl Scenario {
@@ -46,9 +63,15 @@ impl Scenario {
         } else {
             format!("{}fps", self.fps)
         };
+        let kind = match (self.standard, self.transport) {
+            (true, _) => format!("{}/std", self.kind.name()),
+            (false, Transport::Plain) => self.kind.name().to_owned(),
+            (false, Transport::Tls) => format!("{}/tls", self.kind.name()),
+            (false, Transport::H2(n)) => format!("{}/h2x{n}", self.kind.name()),
+        };
         format!(
-            "{:<4} {:<7} {:>11} {:>5} {:>2}KB",
-            self.kind.name(),
+            "{:<10} {:<7} {:>11} {:>5} {:>2}KB",
+            kind,
             self.mode.name(),
             who,
             rate,
@@ -56,7 +79,8 @@ impl Scenario {
         )
     }
 
-    /// Scenarios with the same key are compared with each other (raw = ceiling).
+    /// Scenarios with the same load are compared with each other (raw =
+    /// ceiling), whatever their framing and transport.
     pub(super) fn same_load(&self, other: &Scenario) -> bool {
         self.mode == other.mode
             && self.viewers == other.viewers
@@ -78,6 +102,8 @@ pub(super) fn plan(quick: bool) -> Vec<Scenario> {
         slow,
         fps,
         size,
+        standard: false,
+        transport: Transport::Plain,
     };
     let kinds: &[Kind] = if quick {
         &[Kind::Raw, Kind::Axum]
@@ -89,6 +115,30 @@ pub(super) fn plan(quick: bool) -> Vec<Scenario> {
         for &k in kinds {
             out.push(sc(k, Mode::Paced, n, 0, 30.0, FRAME));
         }
+    }
+    let hubs = || kinds.iter().copied().filter(|&k| k != Kind::Raw);
+    // The one `Framing::Standard` row, for comparison with the default.
+    for k in hubs() {
+        out.push(Scenario {
+            standard: true,
+            ..sc(k, Mode::Paced, 1000, 0, 30.0, FRAME)
+        });
+    }
+    // The same loads over HTTPS (HTTP/1.1 over TLS; 100 viewers leave the
+    // two cores room to decrypt, 1000 is the load of the plain row), and 64
+    // HTTP/2 connections of 16 streams each over TLS: compared with the
+    // plain rows above.
+    for k in hubs() {
+        for n in [100, 1000] {
+            out.push(Scenario {
+                transport: Transport::Tls,
+                ..sc(k, Mode::Paced, n, 0, 30.0, FRAME)
+            });
+        }
+        out.push(Scenario {
+            transport: Transport::H2(H2_STREAMS),
+            ..sc(k, Mode::Paced, 64 * H2_STREAMS, 0, 30.0, FRAME)
+        });
     }
     if !quick {
         for &k in kinds {

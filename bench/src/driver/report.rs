@@ -2,7 +2,7 @@
 //! same load, as a table.
 
 use super::measure::{Measured, Outcome, Timing};
-use super::plan::{Mode, Scenario};
+use super::plan::{Mode, Scenario, Transport};
 use crate::server::Kind;
 
 /// Every scenario run, in order, with how it ended.
@@ -42,10 +42,66 @@ impl Report {
         })
     }
 
+    /// The plain HTTP/1.1 row (default framing) a TLS or HTTP/2 row is
+    /// compared with: same server, mode, rate and frame size, and the
+    /// nearest number of viewers (1000 for 64 x 16 HTTP/2 streams).
+    pub(super) fn plain_twin(&self, sc: &Scenario) -> Option<&Measured> {
+        if sc.transport == Transport::Plain {
+            return None;
+        }
+        self.outcomes
+            .iter()
+            .filter_map(|(s, o)| match o {
+                Outcome::Done(m)
+                    if s.transport == Transport::Plain
+                        && !s.standard
+                        && s.kind == sc.kind
+                        && s.mode == sc.mode
+                        && s.slow == sc.slow
+                        && s.fps == sc.fps
+                        && s.size == sc.size =>
+                {
+                    Some((s.viewers.abs_diff(sc.viewers), &**m))
+                }
+                _ => None,
+            })
+            .min_by_key(|(d, _)| *d)
+            .filter(|(d, _)| *d * 10 <= sc.viewers)
+            .map(|(_, m)| m)
+    }
+
+    /// TLS and HTTP/2 rows against their plain twins: server CPU (% of a
+    /// core, and per GB delivered, which evens out 1024 streams against
+    /// 1000 viewers) and the delivered share.
+    pub(super) fn transport_text(&self) -> String {
+        let mut out = String::new();
+        for (sc, o) in &self.outcomes {
+            let (Outcome::Done(m), Some(p)) = (o, self.plain_twin(sc)) else {
+                continue;
+            };
+            if out.is_empty() {
+                out.push_str("TLS and HTTP/2 against plain HTTP/1.1 (same server, same rate):\n");
+            }
+            out.push_str(&format!(
+                "- {}: server CPU {:.0}% vs {:.0}%{}, {:.2} vs {:.2} CPU s/GB{}, every viewer >= {:.1}% of frames, {} errors\n",
+                sc.name().split_whitespace().collect::<Vec<_>>().join(" "),
+                m.cpu_pct,
+                p.cpu_pct,
+                fmt_ratio(cpu_ratio(m, p, |m| m.cpu_pct)),
+                m.cpu_s_per_gb,
+                p.cpu_s_per_gb,
+                fmt_ratio(cpu_ratio(m, p, |m| m.cpu_s_per_gb)),
+                m.share_min * 100.0,
+                m.errors,
+            ));
+        }
+        out
+    }
+
     pub(super) fn table(&self) -> String {
         let mut out = String::new();
         let head = format!(
-            "{:<36} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7} | {:>16} | {:>3} | {:>6}",
+            "{:<42} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7} | {:>16} | {:>3} | {:>6}",
             "scenario (x = ratio to raw ceiling)",
             "frames min/med",
             "MB/s",
@@ -66,11 +122,11 @@ impl Report {
             let m = match o {
                 Outcome::Done(m) => m,
                 Outcome::Skipped(w) => {
-                    out.push_str(&format!("{name:<36} | skipped: {w}\n"));
+                    out.push_str(&format!("{name:<42} | skipped: {w}\n"));
                     continue;
                 }
                 Outcome::Failed(w) => {
-                    out.push_str(&format!("{name:<36} | FAILED: {w}\n"));
+                    out.push_str(&format!("{name:<42} | FAILED: {w}\n"));
                     continue;
                 }
             };
@@ -84,7 +140,7 @@ impl Report {
                 format!("{:.1}/{:.1}%", m.share_min * 100.0, m.share_median * 100.0)
             };
             out.push_str(&format!(
-                "{:<36} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7.1} | {:>16} | {:>3} | {:>5.0}%\n",
+                "{:<42} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7.1} | {:>16} | {:>3} | {:>5.0}%\n",
                 name,
                 share,
                 format!("{:.1}{}", m.mbps, fmt_ratio(r(|m| m.mbps))),

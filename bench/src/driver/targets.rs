@@ -3,14 +3,20 @@
 
 use super::HWM;
 use super::measure::{Measured, Outcome};
-use super::plan::{Mode, Scenario};
+use super::plan::{Mode, Scenario, Transport};
 use super::report::{Report, cpu_ratio, ratio};
 use crate::server::Kind;
 
 impl Report {
     fn measured(&self, kind: Kind, mode: Mode, viewers: usize) -> Option<(&Scenario, &Measured)> {
         self.outcomes.iter().find_map(|(s, o)| match o {
-            Outcome::Done(m) if s.kind == kind && s.mode == mode && s.viewers == viewers => {
+            Outcome::Done(m)
+                if s.kind == kind
+                    && s.mode == mode
+                    && s.viewers == viewers
+                    && !s.standard
+                    && s.transport == Transport::Plain =>
+            {
                 Some((s, &**m))
             }
             _ => None,

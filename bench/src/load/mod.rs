@@ -11,14 +11,15 @@
 //! Protocol with the driver (`--control`): prints `warm {json}` once every
 //! fast viewer has a first frame and every slow viewer is connected (or
 //! `warm` with failures after `--warmup-timeout`); then reads `start <seq>`
-//! (window opens; parts with `X-Seq >= seq` count), `stop <seq>` (window
-//! closes; parts with `X-Seq < seq` still count while in flight), prints
+//! (window opens; parts with sequence number >= seq count), `stop <seq>` (window
+//! closes; parts with sequence number < seq still count while in flight), prints
 //! `result {json}` and exits. Without `--control`, `--window <secs>` runs one
 //! window on its own and takes the sequence range from what arrives.
 //!
 //! - `viewers`: the connections and what each one counts;
 //! - `summary`: the end of a window, summed up into the `result` line.
 
+mod secure;
 mod summary;
 mod viewers;
 
@@ -35,10 +36,25 @@ use crate::args::Args;
 use crate::child::{exit_code, runtime, say};
 use crate::hist::Hist;
 use crate::sys::ensure_nofile;
+use crate::tls::client_config;
 use summary::finish;
 use viewers::start_viewers;
 
 const CONNECTS_IN_FLIGHT: usize = 256;
+
+/// How viewers reach the server.
+#[derive(Clone)]
+enum Transport {
+    /// HTTP/1.1 over TCP.
+    Plain,
+    /// HTTP/1.1 over TLS (ALPN `http/1.1`).
+    Tls(Arc<rustls::ClientConfig>),
+    /// HTTP/2 over TLS (ALPN `h2`), `streams` viewers per connection.
+    H2 {
+        config: Arc<rustls::ClientConfig>,
+        streams: usize,
+    },
+}
 
 struct Shared {
     measuring: AtomicBool,
@@ -71,6 +87,8 @@ struct ViewerStats {
     frames_seq: u64,
     payload_seq: u64,
     max_seq: Option<u64>,
+    /// Parts whose sequence number was not above every one before.
+    repeated: u64,
     error: Option<String>,
 }
 
@@ -98,6 +116,19 @@ fn run(args: &[String]) -> Result<(), String> {
     let control = a.flag("control");
     let window = Duration::from_secs_f64(a.get("window", 1.0)?);
     ensure_nofile((fast + slow) as u64 + 512)?;
+    let h2_streams: usize = a.get("h2-streams", 0)?;
+    let transport = match a.str("ca") {
+        None if h2_streams > 0 => return Err("--h2-streams needs --ca (h2 over TLS)".into()),
+        None => Transport::Plain,
+        Some(ca) if h2_streams > 0 => Transport::H2 {
+            config: client_config(ca.as_ref(), b"h2")?,
+            streams: h2_streams,
+        },
+        Some(ca) => Transport::Tls(client_config(ca.as_ref(), b"http/1.1")?),
+    };
+    if slow > 0 && !matches!(transport, Transport::Plain) {
+        return Err("slow viewers are plain HTTP/1.1 only".into());
+    }
 
     let rt = runtime()?;
     let shared = Arc::new(Shared {
@@ -112,9 +143,8 @@ fn run(args: &[String]) -> Result<(), String> {
         tasks: Mutex::new(Vec::new()),
         slow_errors: Mutex::new(Vec::new()),
     });
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: mjpeg-bench\r\n\r\n");
     let _guard = rt.enter();
-    start_viewers(&rt, &shared, addr, fast, slow, request.into_bytes());
+    start_viewers(&rt, &shared, addr, fast, slow, &transport, &path);
 
     // Warm-up: every fast viewer has a frame, every slow one is connected.
     let began = Instant::now();

@@ -85,6 +85,7 @@ pub(super) fn finish(
         "payload_bytes": viewers.iter().map(|v| v.payload_win).sum::<u64>(),
         "payload_bytes_seq": viewers.iter().map(|v| v.payload_seq).sum::<u64>(),
         "wire_bytes": viewers.iter().map(|v| v.wire_win).sum::<u64>(),
+        "repeated_frames": viewers.iter().map(|v| v.repeated).sum::<u64>(),
         "lat_count": hist.count(),
         "lat_p50_us": hist.quantile(0.50),
         "lat_p99_us": hist.quantile(0.99),

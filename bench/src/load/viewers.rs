@@ -1,5 +1,6 @@
 //! The viewers: fast ones read and parse every part, a few dozen connections
-//! per task sharing one read buffer; slow ones connect and never read.
+//! per task sharing one read buffer; slow ones connect and never read. Over
+//! TLS and HTTP/2 (`secure`) they read with their own buffers.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -10,7 +11,8 @@ use futures_util::stream::FuturesUnordered;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::{Shared, TaskState, ViewerStats, lock};
+use super::secure::{drive_tls, h2_connection};
+use super::{Shared, TaskState, Transport, ViewerStats, lock};
 use crate::hist::Hist;
 use crate::parse::{Part, StreamParser};
 use crate::sys::unix_nanos;
@@ -27,9 +29,26 @@ pub(super) fn start_viewers(
     addr: SocketAddr,
     fast: usize,
     slow: usize,
-    request: Vec<u8>,
+    transport: &Transport,
+    path: &str,
 ) {
-    let request: Arc<[u8]> = request.into();
+    if let Transport::H2 { config, streams } = transport {
+        // One task per connection, one viewer per stream.
+        for first in (0..fast).step_by((*streams).max(1)) {
+            let n = (*streams).min(fast - first);
+            let state = Arc::new(Mutex::new(TaskState {
+                buf: Vec::new(),
+                viewers: vec![ViewerStats::default(); n],
+                hist: Hist::new(),
+            }));
+            lock(&shared.tasks).push(Arc::clone(&state));
+            let (shared, config, path) = (Arc::clone(shared), Arc::clone(config), path.to_owned());
+            rt.spawn(async move { h2_connection(addr, &shared, &state, &path, config).await });
+        }
+        return;
+    }
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: mjpeg-bench\r\n\r\n");
+    let request: Arc<[u8]> = request.into_bytes().into();
     let ntasks = fast
         .div_ceil(CONNS_PER_TASK)
         .clamp(1, MAX_TASKS)
@@ -47,9 +66,10 @@ pub(super) fn start_viewers(
         lock(&shared.tasks).push(Arc::clone(&state));
         let shared = Arc::clone(shared);
         let request = Arc::clone(&request);
+        let transport = transport.clone();
         rt.spawn(async move {
             let mut conns: FuturesUnordered<_> = (0..group.len())
-                .map(|idx| viewer(addr, &shared, &state, idx, &request))
+                .map(|idx| viewer(addr, &shared, &state, idx, &request, &transport))
                 .collect();
             while conns.next().await.is_some() {}
         });
@@ -96,8 +116,15 @@ async fn viewer(
     state: &Mutex<TaskState>,
     idx: usize,
     request: &[u8],
+    transport: &Transport,
 ) {
-    if let Err(e) = drive(addr, shared, state, idx, request).await {
+    let res = match transport {
+        Transport::Tls(config) => {
+            drive_tls(addr, shared, state, idx, request, Arc::clone(config)).await
+        }
+        _ => drive(addr, shared, state, idx, request).await,
+    };
+    if let Err(e) = res {
         lock(state).viewers[idx].error = Some(e);
         shared.failed.fetch_add(1, Relaxed);
     }
@@ -154,7 +181,8 @@ async fn drive(
     }
 }
 
-fn on_read(
+/// Counts what `data`, the next bytes of one viewer's response, completes.
+pub(super) fn on_read(
     shared: &Shared,
     parser: &mut StreamParser,
     data: &[u8],
@@ -181,6 +209,10 @@ fn on_read(
                 v.payload_win += p.len as u64;
             }
             if let Some(seq) = p.seq {
+                if v.max_seq.is_some_and(|m| seq <= m) {
+                    // A frame sent again, or one older than a frame already had.
+                    v.repeated += 1;
+                }
                 v.max_seq = Some(v.max_seq.map_or(seq, |m| m.max(seq)));
                 max_seq = Some(seq);
                 if seq >= lo && seq < hi {

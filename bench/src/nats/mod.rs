@@ -3,10 +3,10 @@
 //! then `stats` / `quit` on stdin).
 //!
 //! - `--role origin --nats URL [--fps F] [--size BYTES]`: publishes paced
-//!   frames (with `X-Seq` and `X-Ts`, like the hub servers) to `mjpeg.bench`
+//!   frames (stamped with sequence and time like the hub servers') to `mjpeg.bench`
 //!   through a `NatsOrigin`; prints `ready -`.
 //! - `--role edge --nats URL [--viewers N]`: a `FrameHub` fed by a
-//!   `NatsEdge`, behind `MjpegLayer` with `Framing::Standard`, served by the
+//!   `NatsEdge`, behind `MjpegLayer` with the default framing, served by the
 //!   axum adapter on a free port, exactly like `bench server --kind axum`.
 
 mod node;

@@ -4,17 +4,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue};
 use mjpeg_nats::{NatsEdge, NatsOrigin};
-use mjpeg_tower::{Frame, FrameHub, Framing, MjpegLayer};
+use mjpeg_tower::{Frame, FrameHub, MjpegLayer};
 use serde_json::json;
 
 use super::STREAM;
 use crate::server::{StatsFn, payloads};
+use crate::stamp::stamped;
 use crate::sys::unix_nanos;
-
-const X_SEQ: HeaderName = HeaderName::from_static("x-seq");
-const X_TS: HeaderName = HeaderName::from_static("x-ts");
 
 /// Publishes `fps` frames of `size` bytes per second; stats say how many
 /// (`published`, the sequence the driver opens and closes windows with).
@@ -33,12 +30,8 @@ pub(super) async fn origin(url: &str, fps: f64, size: usize) -> Result<(StatsFn,
         loop {
             tick.tick().await;
             let seq = counter.fetch_add(1, Relaxed);
-            let payload = payloads[(seq % payloads.len() as u64) as usize].clone();
-            producer.publish(
-                Frame::new(payload)
-                    .with_header(X_SEQ, HeaderValue::from(seq))
-                    .with_header(X_TS, HeaderValue::from(unix_nanos())),
-            );
+            let base = &payloads[(seq % payloads.len() as u64) as usize];
+            producer.publish(Frame::new(stamped(base, seq, unix_nanos())));
         }
     });
     let stats: StatsFn = Arc::new(move || {
@@ -66,7 +59,8 @@ pub(super) async fn edge(url: &str) -> Result<(StatsFn, String), String> {
         .connect(url, hub.clone())
         .await
         .map_err(|e| e.to_string())?;
-    let layer = MjpegLayer::new().framing(Framing::Standard);
+    // The default framing, as users get it.
+    let layer = MjpegLayer::new();
     let listener = mjpeg_axum::bind(([127, 0, 0, 1], 0).into())
         .await
         .map_err(|e| format!("bind: {e}"))?;

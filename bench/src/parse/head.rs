@@ -22,24 +22,33 @@ pub(super) fn parse_head(head: &[u8]) -> Result<(bool, String), ParseError> {
         if name.eq_ignore_ascii_case("transfer-encoding") {
             chunked = value.to_ascii_lowercase().contains("chunked");
         } else if name.eq_ignore_ascii_case("content-type") {
-            if !value
-                .to_ascii_lowercase()
-                .starts_with("multipart/x-mixed-replace")
-            {
-                return err(format!("unexpected content type {value:?}"));
-            }
-            for param in value.split(';').skip(1) {
-                if let Some((k, v)) = param.trim().split_once('=')
-                    && k.trim().eq_ignore_ascii_case("boundary")
-                {
-                    let v = v.trim().trim_matches('"');
-                    boundary = Some(v.strip_prefix("--").unwrap_or(v).to_owned());
-                }
-            }
+            boundary = Some(boundary_of(value)?);
         }
     }
     match boundary {
-        Some(b) if !b.is_empty() => Ok((chunked, b)),
-        _ => err("no multipart boundary in the response head"),
+        Some(b) => Ok((chunked, b)),
+        None => err("no multipart boundary in the response head"),
     }
+}
+
+/// The boundary of a `multipart/x-mixed-replace` content type.
+pub(super) fn boundary_of(content_type: &str) -> Result<String, ParseError> {
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/x-mixed-replace")
+    {
+        return err(format!("unexpected content type {content_type:?}"));
+    }
+    for param in content_type.split(';').skip(1) {
+        if let Some((k, v)) = param.trim().split_once('=')
+            && k.trim().eq_ignore_ascii_case("boundary")
+        {
+            let v = v.trim().trim_matches('"');
+            let b = v.strip_prefix("--").unwrap_or(v);
+            if !b.is_empty() {
+                return Ok(b.to_owned());
+            }
+        }
+    }
+    err("no multipart boundary in the content type")
 }

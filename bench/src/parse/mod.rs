@@ -5,7 +5,9 @@
 //! `Framing::Standard`) the payload is only counted and skipped; without one
 //! the next delimiter is searched with `memchr::memmem`, carrying at most a
 //! delimiter's length over between reads. Per part it reports the payload
-//! length and the `X-Seq` / `X-Ts` part headers.
+//! length and its publish sequence number and time: from the payload's stamp
+//! (`crate::stamp`, what the benchmark's servers send), or from `X-Seq` /
+//! `X-Ts` part headers.
 //!
 //! - `head`: the status line and the headers that matter (transfer coding,
 //!   boundary);
@@ -23,7 +25,7 @@ mod tests;
 use memchr::memmem;
 
 use chunked::Chunked;
-use head::parse_head;
+use head::{boundary_of, parse_head};
 use multipart::Multipart;
 
 /// Largest response head or part header block accepted.
@@ -34,9 +36,9 @@ const MAX_BLOCK: usize = 64 * 1024;
 pub(crate) struct Part {
     /// Payload bytes.
     pub(crate) len: usize,
-    /// The `X-Seq` header: the server's publish sequence number.
+    /// The server's publish sequence number (stamp or `X-Seq` header).
     pub(crate) seq: Option<u64>,
-    /// The `X-Ts` header: publish time, unix nanoseconds.
+    /// Publish time, unix nanoseconds (stamp or `X-Ts` header).
     pub(crate) ts: Option<u64>,
 }
 
@@ -78,6 +80,17 @@ impl StreamParser {
             multipart: None,
             closed: false,
         }
+    }
+
+    /// A parser for a body whose head came separately (HTTP/2): its content
+    /// type gives the boundary; no transfer coding.
+    pub(crate) fn for_body(content_type: &str) -> Result<Self, ParseError> {
+        Ok(Self {
+            head: None,
+            chunks: None,
+            multipart: Some(Multipart::new(&boundary_of(content_type)?)),
+            closed: false,
+        })
     }
 
     /// Whether the stream ended on purpose (close delimiter or final chunk).

@@ -5,6 +5,7 @@ use memchr::memmem;
 
 use super::block::{Block, parse_block};
 use super::{MAX_BLOCK, ParseError, Part, err};
+use crate::stamp::{self, STAMP_LEN};
 
 /// The multipart layer.
 #[derive(Debug)]
@@ -18,6 +19,9 @@ pub(super) struct Multipart {
     block: Vec<u8>,
     /// Body bytes held back while scanning (may begin a delimiter).
     carry: Vec<u8>,
+    /// The first payload bytes of the part being read: its stamp, if any.
+    prefix: [u8; STAMP_LEN],
+    prefix_len: usize,
     pub(super) closed: bool,
 }
 
@@ -40,6 +44,8 @@ impl Multipart {
             state: MpState::Block,
             block: Vec::with_capacity(256),
             carry: Vec::new(),
+            prefix: [0; STAMP_LEN],
+            prefix_len: 0,
             closed: false,
         }
     }
@@ -54,9 +60,11 @@ impl Multipart {
                 MpState::Body { rest, part } => {
                     let n = (*rest).min(data.len());
                     *rest -= n;
+                    let done = (*rest == 0).then_some(*part);
+                    self.peek(&data[..n]);
                     data = &data[n..];
-                    if *rest == 0 {
-                        on_part(*part);
+                    if let Some(part) = done {
+                        on_part(self.with_stamp(part));
                         self.state = MpState::Block;
                     }
                 }
@@ -89,6 +97,7 @@ impl Multipart {
                             data = self.after_block(used, before, data);
                             let leftover = std::mem::take(&mut self.carry);
                             self.block.clear();
+                            self.prefix_len = 0;
                             self.state = if sized && part.len == 0 {
                                 on_part(part);
                                 MpState::Block
@@ -132,6 +141,10 @@ impl Multipart {
         data: &'a [u8],
         on_part: &mut impl FnMut(Part),
     ) -> &'a [u8] {
+        // Every byte of `data` comes after those already seen, so until the
+        // payload's end is found they are its next bytes (a payload shorter
+        // than a stamp is never read as stamped: see `with_stamp`).
+        self.peek(data);
         let dlen = self.finder.needle().len();
         // A delimiter that starts in the carried bytes and ends in `data`.
         if !self.carry.is_empty() {
@@ -173,8 +186,28 @@ impl Multipart {
     fn finish_scan(&mut self, part: Part, on_part: &mut impl FnMut(Part)) {
         // Parts without a body (e.g. before a close delimiter) are not frames.
         if part.len > 0 {
-            on_part(part);
+            on_part(self.with_stamp(part));
         }
         self.state = MpState::Block;
+    }
+
+    /// Keeps the first [`STAMP_LEN`] payload bytes of the current part.
+    fn peek(&mut self, data: &[u8]) {
+        let n = (STAMP_LEN - self.prefix_len).min(data.len());
+        self.prefix[self.prefix_len..self.prefix_len + n].copy_from_slice(&data[..n]);
+        self.prefix_len += n;
+    }
+
+    /// `part` with the sequence number and time of its payload's stamp, unless
+    /// part headers already gave them.
+    fn with_stamp(&self, mut part: Part) -> Part {
+        if part.len >= STAMP_LEN
+            && self.prefix_len == STAMP_LEN
+            && let Some((seq, ts)) = stamp::read(&self.prefix)
+        {
+            part.seq = part.seq.or(Some(seq));
+            part.ts = part.ts.or(Some(ts));
+        }
+        part
     }
 }

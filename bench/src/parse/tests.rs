@@ -211,3 +211,93 @@ fn quoted_and_dashed_boundaries() {
         }]
     );
 }
+
+/// `Framing::AdvanceHeaders` as the layer writes it: the opening delimiter and
+/// header block, then per frame `<payload>\r\n--B\r\n<block>`, no part
+/// `Content-Length`; at the end the last frame again and the close delimiter.
+fn advance_wire(chunked: bool, payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<usize>) {
+    let block = "Content-Type: image/jpeg\r\n\r\n";
+    let mut pieces = vec![format!("--{B}\r\n{block}").into_bytes()];
+    for p in payloads {
+        pieces.push(p.clone());
+        pieces.push(format!("\r\n--{B}\r\n{block}").into_bytes());
+    }
+    let last = payloads.last().cloned().unwrap_or_default();
+    pieces.push(last);
+    pieces.push(format!("\r\n--{B}--\r\n").into_bytes());
+    let mut wire = head(chunked);
+    // Where each frame's delimiter is complete: its part is done there.
+    let mut frame_ends = Vec::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        if chunked {
+            wire.extend(chunk(piece));
+        } else {
+            wire.extend_from_slice(piece);
+        }
+        if i % 2 == 0 && i > 0 {
+            // piece i is the tail after frame i/2 - 1; `\r\n--B` is its start.
+            let tail_start = wire.len() - piece.len() - if chunked { 2 } else { 0 };
+            frame_ends.push(tail_start + 2 + 2 + B.len());
+        }
+    }
+    if chunked {
+        wire.extend_from_slice(b"0\r\n\r\n");
+    }
+    (wire, frame_ends)
+}
+
+#[test]
+fn advance_headers_frames_are_counted_with_their_stamps() {
+    let payloads: Vec<Vec<u8>> = (0..4u64)
+        .map(|seq| {
+            crate::stamp::stamped(&payload(3000 + seq as usize * 7, 5), 100 + seq, 9_000 + seq)
+                .to_vec()
+        })
+        .collect();
+    for chunked in [false, true] {
+        let (wire, frame_ends) = advance_wire(chunked, &payloads);
+        // Each frame, then the last frame repeated before the close.
+        let mut want: Vec<Part> = (0..4u64)
+            .map(|s| Part {
+                len: payloads[s as usize].len(),
+                seq: Some(100 + s),
+                ts: Some(9_000 + s),
+            })
+            .collect();
+        want.push(want[3]);
+        for step in [1, 2, 5, 13, 1000, wire.len()] {
+            let (got, parser) = run(&wire, step);
+            assert_eq!(got, want, "chunked {chunked}, step {step}");
+            assert!(parser.is_closed());
+        }
+        // A frame is reported as soon as its delimiter is in, while the next
+        // payload has not started: the header block sent ahead must not hold
+        // it back.
+        for (i, &end) in frame_ends.iter().take(4).enumerate() {
+            let mut parser = StreamParser::new();
+            let mut got = Vec::new();
+            parser.feed(&wire[..end], &mut |p| got.push(p)).unwrap();
+            assert_eq!(got.len(), i + 1, "chunked {chunked}, frame {i}");
+            parser
+                .feed(&wire[end..end + 40], &mut |p| got.push(p))
+                .unwrap();
+            assert_eq!(got.len(), i + 1, "chunked {chunked}, frame {i}");
+        }
+    }
+}
+
+#[test]
+fn a_payload_shorter_than_a_stamp_is_not_read_as_stamped() {
+    let stamped = crate::stamp::stamped(&payload(64, 1), 3, 4).to_vec();
+    let (wire, _) = advance_wire(false, &[stamped[..10].to_vec(), stamped.clone()]);
+    let (got, _) = run(&wire, 3);
+    assert_eq!(
+        got[0],
+        Part {
+            len: 10,
+            seq: None,
+            ts: None
+        }
+    );
+    assert_eq!(got[1].seq, Some(3));
+}

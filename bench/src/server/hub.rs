@@ -1,6 +1,9 @@
-//! The hub servers: a [`FrameHub`] behind [`MjpegLayer`] with
-//! `Framing::Standard`, served by the axum or the warp adapter, fed by a
-//! paced or an unpaced producer.
+//! The hub servers: a [`FrameHub`] behind [`MjpegLayer`] with the default
+//! framing (`Framing::AdvanceHeaders`, or `Framing::Standard` with
+//! `--standard`), served by the axum or the warp adapter, fed by a paced or an
+//! unpaced producer. Frames carry no headers of their own (that would turn
+//! `AdvanceHeaders` into `Standard`): sequence number and publish time ride
+//! in the payload (see `crate::stamp`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,16 +11,14 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue};
+use mjpeg_tower::server::{Server, TlsConfig};
 use mjpeg_tower::{Frame, FrameHub, Framing, MjpegLayer};
 use serde_json::json;
 use tokio::time::MissedTickBehavior;
 
 use super::{Kind, Opts, StatsFn};
+use crate::stamp::stamped;
 use crate::sys::unix_nanos;
-
-const X_SEQ: HeaderName = HeaderName::from_static("x-seq");
-const X_TS: HeaderName = HeaderName::from_static("x-ts");
 
 pub(super) async fn start_hub(
     opts: &Opts,
@@ -26,14 +27,25 @@ pub(super) async fn start_hub(
     published: Arc<AtomicU64>,
 ) -> Result<(StatsFn, SocketAddr), String> {
     let hub = FrameHub::new();
-    // Standard framing: per-frame headers (X-Seq, X-Ts) then ride in the one
-    // complete part head; with AdvanceHeaders each frame would become an empty
-    // part plus a complete one.
-    let mut layer = MjpegLayer::new().framing(Framing::Standard);
+    let mut layer = MjpegLayer::new();
+    if opts.standard {
+        layer = layer.framing(Framing::Standard);
+    }
     if let Some(hwm) = opts.hwm {
         layer = layer.high_water_mark(hwm);
     }
-    let listener = mjpeg_axum::bind(addr)
+    // `Server`'s defaults, except the connection cap (4096) when more viewers
+    // than that come (the 10,000-viewer scenario).
+    let mut server = Server::new();
+    if opts.viewers + 64 > mjpeg_tower::server::DEFAULT_MAX_CONNECTIONS {
+        server = server.max_connections(Some(opts.viewers + 64));
+    }
+    if let Some((cert, key)) = &opts.tls {
+        let tls = TlsConfig::from_pem_files(cert, key).map_err(|e| format!("TLS: {e}"))?;
+        server = server.tls(Some(tls));
+    }
+    let listener = server
+        .bind(addr)
         .await
         .map_err(|e| format!("bind {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -49,7 +61,8 @@ pub(super) async fn start_hub(
                 )
                 .with_state(hub.clone())
                 .layer(layer.clone());
-            tokio::spawn(mjpeg_axum::serve(listener, app));
+            // What `mjpeg_axum::serve` does, with the TLS setting.
+            tokio::spawn(server.serve(listener, app));
         }
         Kind::Warp => {
             use warp::Filter;
@@ -57,10 +70,12 @@ pub(super) async fn start_hub(
             let routes = warp::path("stream")
                 .and(warp::path::end())
                 .map(move || h.subscribe());
-            tokio::spawn(mjpeg_warp::serve(
+            tokio::spawn(mjpeg_warp::serve_with(
+                server,
                 listener,
                 warp::service(routes),
                 layer.clone(),
+                std::future::pending(),
             ));
         }
         Kind::Raw => unreachable!(),
@@ -110,11 +125,9 @@ struct HubProducer {
 impl HubProducer {
     fn publish(&self) {
         let seq = self.published.fetch_add(1, Relaxed);
-        let payload = self.payloads[(seq % self.payloads.len() as u64) as usize].clone();
-        let frame = Frame::new(payload)
-            .with_header(X_SEQ, HeaderValue::from(seq))
-            .with_header(X_TS, HeaderValue::from(unix_nanos()));
-        self.hub.publish(frame);
+        let base = &self.payloads[(seq % self.payloads.len() as u64) as usize];
+        self.hub
+            .publish(Frame::new(stamped(base, seq, unix_nanos())));
     }
 
     async fn paced(self, fps: f64) {

@@ -1,7 +1,7 @@
 //! `bench server`: one server process under test.
 //!
-//! Kinds: `axum` and `warp` (a `FrameHub` behind `MjpegLayer` with
-//! `Framing::Standard`, served by the adapters' `serve` helpers), and `raw`,
+//! Kinds: `axum` and `warp` (a `FrameHub` behind `MjpegLayer` with the
+//! default framing, or `Framing::Standard` with `--standard`, served by the adapters' `serve` helpers), and `raw`,
 //! the ceiling: a tokio `TcpListener`, a hand-written HTTP/1.1 head (identity
 //! body, `Connection: close`) and the same pre-encoded multipart bytes written
 //! with `writev`, fanned out through a `tokio::sync::watch` channel.
@@ -61,6 +61,12 @@ impl Kind {
 struct Opts {
     kind: Kind,
     unpaced: bool,
+    /// `Framing::Standard` instead of the default.
+    standard: bool,
+    /// HTTPS with this certificate chain and key (PEM files).
+    tls: Option<(String, String)>,
+    /// Viewers the driver will connect (the connection cap is raised to fit).
+    viewers: usize,
     fps: f64,
     size: usize,
     hwm: Option<usize>,
@@ -73,10 +79,17 @@ pub(crate) fn main(args: &[String]) -> i32 {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let a = Args::parse(args, &["unpaced"])?;
+    let a = Args::parse(args, &["unpaced", "standard"])?;
     let opts = Opts {
         kind: Kind::parse(a.require("kind")?)?,
         unpaced: a.flag("unpaced"),
+        standard: a.flag("standard"),
+        viewers: 0,
+        tls: match (a.str("cert"), a.str("key")) {
+            (Some(c), Some(k)) => Some((c.to_owned(), k.to_owned())),
+            (None, None) => None,
+            _ => return Err("--cert and --key go together".into()),
+        },
         fps: a.get("fps", 30.0)?,
         size: a.get("size", 50_000)?,
         hwm: a
@@ -86,6 +99,10 @@ fn run(args: &[String]) -> Result<(), String> {
             .map_err(|_| "--hwm")?,
     };
     let viewers: u64 = a.get("viewers", 1000)?;
+    let opts = Opts {
+        viewers: usize::try_from(viewers).map_err(|_| "--viewers")?,
+        ..opts
+    };
     let port: u16 = a.get("port", 0)?;
     ensure_nofile(viewers + 512)?;
     let rt = runtime()?;
@@ -93,6 +110,9 @@ fn run(args: &[String]) -> Result<(), String> {
 }
 
 async fn serve(opts: Opts, addr: SocketAddr) -> Result<(), String> {
+    if opts.tls.is_some() && opts.kind == Kind::Raw {
+        return Err("the raw ceiling serves plain HTTP only".into());
+    }
     let payloads = payloads(opts.size);
     let published = Arc::new(AtomicU64::new(0));
     let (stats, listener_addr): (StatsFn, SocketAddr) = match opts.kind {

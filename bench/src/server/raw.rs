@@ -1,6 +1,6 @@
 //! The raw ceiling: a tokio `TcpListener`, a hand-written HTTP/1.1 head
 //! (identity body, `Connection: close`) and the same part bytes as the hub
-//! servers, written with `writev` and fanned out through a
+//! servers' default framing (`AdvanceHeaders`), written with `writev` and fanned out through a
 //! `tokio::sync::watch` channel.
 
 use std::net::SocketAddr;
@@ -17,29 +17,27 @@ use tokio::sync::watch;
 use mjpeg_tower::Boundary;
 
 use super::{Opts, StatsFn};
+use crate::stamp::stamped;
 use crate::sys::unix_nanos;
 
 /// The send buffer the raw server gives its sockets: the same as `Server`'s default.
 const RAW_SEND_BUFFER: u32 = mjpeg_tower::server::DEFAULT_SEND_BUFFER;
 
-/// One part exactly as `Framing::Standard` puts it on the wire (header order aside).
+/// The part header block `Framing::AdvanceHeaders` sends ahead of each frame.
+const BLOCK: &str = "Content-Type: image/jpeg\r\n\r\n";
+
+/// One frame exactly as `Framing::AdvanceHeaders` puts it on the wire: the
+/// payload, then the delimiter and the next part's header block.
 struct RawPart {
-    head: Bytes,
     payload: Bytes,
     tail: Bytes,
 }
 
-fn raw_part(payload: Bytes, seq: u64) -> RawPart {
-    let head = format!(
-        "Content-Type: image/jpeg\r\nContent-Length: {}\r\nx-seq: {seq}\r\nx-ts: {}\r\n\r\n",
-        payload.len(),
-        unix_nanos()
-    );
+fn raw_part(base: &[u8], seq: u64) -> RawPart {
     RawPart {
-        head: Bytes::from(head),
-        payload,
+        payload: stamped(base, seq, unix_nanos()),
         // The hub servers' boundary: the layer's default, so the bytes match.
-        tail: Bytes::from(format!("\r\n--{}\r\n", Boundary::default())),
+        tail: Bytes::from(format!("\r\n--{}\r\n{BLOCK}", Boundary::default())),
     }
 }
 
@@ -67,10 +65,7 @@ pub(super) async fn start_raw(
     let listener = socket.listen(1024).map_err(|e| e.to_string())?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
 
-    let first = Arc::new(raw_part(
-        payloads[0].clone(),
-        published.fetch_add(1, Relaxed),
-    ));
+    let first = Arc::new(raw_part(&payloads[0], published.fetch_add(1, Relaxed)));
     let (tx, rx) = watch::channel(first);
     let counters = Arc::new(RawCounters::default());
     let unpaced = opts.unpaced;
@@ -88,8 +83,8 @@ pub(super) async fn start_raw(
         loop {
             tick.tick().await;
             let seq = p.fetch_add(1, Relaxed);
-            let payload = payloads[(seq % payloads.len() as u64) as usize].clone();
-            tx.send_replace(Arc::new(raw_part(payload, seq)));
+            let base = &payloads[(seq % payloads.len() as u64) as usize];
+            tx.send_replace(Arc::new(raw_part(base, seq)));
         }
     });
     tokio::spawn(accept_raw(listener, rx, Arc::clone(&counters), unpaced));
@@ -148,14 +143,14 @@ async fn raw_conn(
     let head = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: multipart/x-mixed-replace; boundary={boundary}\r\n\
          cache-control: no-cache, no-store, max-age=0, must-revalidate\r\nconnection: close\r\n\r\n\
-         --{boundary}\r\n"
+         --{boundary}\r\n{BLOCK}"
     );
     stream.write_all(head.as_bytes()).await?;
     loop {
         let part = Arc::clone(&rx.borrow_and_update());
         write_part(&mut stream, &part).await?;
         counters.frames_sent.fetch_add(1, Relaxed);
-        let len = part.head.len() + part.payload.len() + part.tail.len();
+        let len = part.payload.len() + part.tail.len();
         counters.bytes_sent.fetch_add(len as u64, Relaxed);
         if !unpaced && rx.changed().await.is_err() {
             return Ok(());
@@ -163,15 +158,14 @@ async fn raw_conn(
     }
 }
 
-/// Writes head, payload and tail with `writev` until all are out.
+/// Writes payload and tail with `writev` until both are out.
 async fn write_part(stream: &mut TcpStream, part: &RawPart) -> std::io::Result<()> {
-    let bufs = [&part.head[..], &part.payload[..], &part.tail[..]];
+    let bufs = [&part.payload[..], &part.tail[..]];
     let (mut i, mut off) = (0, 0);
     while i < bufs.len() {
         let slices = [
             std::io::IoSlice::new(&bufs[i][off..]),
             std::io::IoSlice::new(bufs.get(i + 1).copied().unwrap_or_default()),
-            std::io::IoSlice::new(bufs.get(i + 2).copied().unwrap_or_default()),
         ];
         let mut n = stream.write_vectored(&slices).await?;
         if n == 0 {
