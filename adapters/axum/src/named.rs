@@ -13,7 +13,10 @@ use mjpeg_tower::streams::{StreamReply, Streams};
 /// A stream request may ask for a lower frame rate with `?fps=N` (1 to
 /// the source's rate; anything else is ignored). With the `ingest` feature,
 /// `POST /streams/{name}` publishes the frames of an MJPEG stream or a JPEG
-/// into that stream's hub ([`mjpeg_tower::ingest`]).
+/// into that stream's hub (`mjpeg_tower::ingest`).
+///
+/// `fps` outside 1 to 2^32-1, or not a number, is ignored: the viewer gets
+/// the stream's full rate.
 ///
 /// ```
 /// use axum::Router;

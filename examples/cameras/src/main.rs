@@ -105,9 +105,7 @@ async fn main() -> ExitCode {
         async move {
             let _ = tokio::signal::ctrl_c().await;
             // Ends every viewer's stream and every camera's ffmpeg.
-            for info in streams.list() {
-                streams.remove(info.name.as_str());
-            }
+            streams.stop();
         }
     };
     let served = axum::serve(listener, app(streams, metrics))

@@ -177,6 +177,26 @@ impl Streams {
         true
     }
 
+    /// Removes every stream: their sources are stopped and their hubs
+    /// [stopped](FrameHub::stop), so every viewer gets the close delimiter.
+    /// Call it in a graceful shutdown's signal, before the server waits
+    /// for open connections: a live stream never ends by itself.
+    pub fn stop(&self) {
+        let entries = std::mem::take(
+            &mut *self
+                .inner
+                .entries
+                .write()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for entry in entries.into_values() {
+            if let Some(source) = &entry.source {
+                source.shut_down();
+            }
+            entry.hub.stop();
+        }
+    }
+
     /// The hub named `name`, to publish into or subscribe to directly
     /// (directly does not start an on-demand source).
     pub fn get(&self, name: &str) -> Option<FrameHub> {

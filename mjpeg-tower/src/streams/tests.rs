@@ -164,3 +164,21 @@ async fn removing_a_stream_stops_its_source_and_closes_its_viewers() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(hub.stats().published, published);
 }
+
+#[tokio::test(start_paused = true)]
+async fn stop_ends_every_stream_and_source() {
+    let streams = Streams::new();
+    let door = FrameHub::new();
+    streams.insert("door", door.clone()).unwrap();
+    let yard = streams.insert_on_demand("yard", ticking()).unwrap();
+    let _viewer = streams.subscribe("yard").into_http_response();
+    settle().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    streams.stop();
+    assert!(door.is_stopped() && yard.is_stopped());
+    assert!(streams.list().is_empty());
+    settle().await;
+    let published = yard.stats().published;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(yard.stats().published, published, "the source is stopped");
+}
