@@ -133,12 +133,19 @@ impl Meter {
 }
 
 /// A frame was published into the hub named `stream`.
+///
+/// Runs once per published frame: the label shares the hub's name (no
+/// copy), and the counter is looked up each time rather than cached, so a
+/// recorder installed after the first frame still sees the hub.
 #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
-pub(crate) fn published(stream: Option<&str>) {
+pub(crate) fn published(stream: Option<&std::sync::Arc<str>>) {
     #[cfg(feature = "metrics")]
     {
-        let labels = [("stream", stream.unwrap_or(UNNAMED).to_owned())];
-        metrics::counter!("mjpeg_frames_published_total", &labels).increment(1);
+        let stream: metrics::SharedString = match stream {
+            Some(name) => std::sync::Arc::clone(name).into(),
+            None => UNNAMED.into(),
+        };
+        metrics::counter!("mjpeg_frames_published_total", "stream" => stream).increment(1);
     }
 }
 

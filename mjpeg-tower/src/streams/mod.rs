@@ -49,9 +49,6 @@ use self::on_demand::{EventFn, Supervised};
 pub use self::reply::StreamReply;
 use crate::fanout::hub::FrameHub;
 
-/// Why a request cannot be served: its status, the reason, when to retry.
-type Refusal = (StatusCode, String, Option<std::time::Duration>);
-
 /// A registry of [`FrameHub`]s by name; see the [module docs](self).
 ///
 /// Cheap to clone (an `Arc`); clones share the registry.
@@ -245,27 +242,24 @@ impl Streams {
     /// the refusal to answer: `400` for a bad name, `404` for an unknown
     /// one. Does not start an on-demand source.
     pub fn lookup(&self, name: &str) -> Result<FrameHub, StreamReply> {
+        self.find(name).map(|(_, entry)| entry.hub)
+    }
+
+    /// The entry named `name`, or the refusal: `400` or `404`.
+    fn find(&self, name: &str) -> Result<(StreamName, Entry), StreamReply> {
         let name = StreamName::new(name)
             .map_err(|e| StreamReply::refused(StatusCode::BAD_REQUEST, e.to_string(), None))?;
-        match self.read().get(&name) {
-            Some(entry) => Ok(entry.hub.clone()),
-            None => Err(StreamReply::refused(
-                StatusCode::NOT_FOUND,
-                format!("no stream named {name}"),
-                None,
-            )),
-        }
+        let entry = self.read().get(&name).cloned().ok_or_else(|| {
+            let message = format!("no stream named {name}");
+            StreamReply::refused(StatusCode::NOT_FOUND, message, None)
+        })?;
+        Ok((name, entry))
     }
 
     /// Looks `name` up for a request: starts its on-demand source, or says
     /// why the request cannot be served.
-    fn want(&self, name: &str) -> Result<FrameHub, Refusal> {
-        let name =
-            StreamName::new(name).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string(), None))?;
-        let Some(entry) = self.read().get(&name).cloned() else {
-            let message = format!("no stream named {name}");
-            return Err((StatusCode::NOT_FOUND, message, None));
-        };
+    fn want(&self, name: &str) -> Result<FrameHub, StreamReply> {
+        let (name, entry) = self.find(name)?;
         if let Some(source) = &entry.source {
             let events = self
                 .inner
@@ -277,7 +271,8 @@ impl Streams {
             let (status, ..) = source.report(entry.hub.stats().published);
             if let SourceStatus::Failed { error, retry_in } = status {
                 let message = format!("stream {name} is unavailable: {error}; retrying");
-                return Err((StatusCode::SERVICE_UNAVAILABLE, message, Some(retry_in)));
+                let status = StatusCode::SERVICE_UNAVAILABLE;
+                return Err(StreamReply::refused(status, message, Some(retry_in)));
             }
         }
         Ok(entry.hub)
@@ -287,7 +282,7 @@ impl Streams {
     pub fn subscribe(&self, name: &str) -> StreamReply {
         match self.want(name) {
             Ok(hub) => StreamReply::subscribe(hub.subscribe()),
-            Err((status, message, retry)) => StreamReply::refused(status, message, retry),
+            Err(refused) => refused,
         }
     }
 
@@ -295,7 +290,7 @@ impl Streams {
     pub fn snapshot(&self, name: &str) -> StreamReply {
         match self.want(name) {
             Ok(hub) => StreamReply::snapshot(hub.snapshot()),
-            Err((status, message, retry)) => StreamReply::refused(status, message, retry),
+            Err(refused) => refused,
         }
     }
 }

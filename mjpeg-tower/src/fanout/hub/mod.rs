@@ -131,7 +131,7 @@ impl FrameHub {
         }
         self.inner.latest.send_replace(Some(Arc::clone(&shared)));
         self.inner.published.fetch_add(1, Relaxed);
-        telemetry::published(self.name());
+        telemetry::published(self.inner.name.get());
         for queue in viewers.values() {
             queue.push(Arc::clone(&shared));
         }
