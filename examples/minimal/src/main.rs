@@ -96,4 +96,54 @@ mod tests {
             "README.md must quote examples/minimal/src/main.rs between the README markers:\n{snippet}"
         );
     }
+
+    /// The README's `[dependencies]` block names this crate's dependencies
+    /// (but the drawing one) at the versions and tokio features it builds with.
+    #[test]
+    fn the_readme_lists_exactly_these_dependencies() {
+        let readme = include_str!("../../../README.md");
+        let manifest = include_str!("../Cargo.toml");
+        let workspace = include_str!("../../../Cargo.toml");
+        let block = readme
+            .split("```toml\n[dependencies]\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap();
+        let listed: Vec<&str> = block
+            .lines()
+            .filter_map(|line| line.split(" = ").next())
+            .collect();
+        assert_eq!(listed, ["mjpeg-axum", "axum", "tokio"], "{block}");
+        let ours = manifest
+            .split("[dependencies]\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .unwrap();
+        for name in &listed {
+            assert!(
+                ours.contains(&format!("{name} = ")) || ours.contains(&format!("{name}.workspace"))
+            );
+        }
+        let features = |text: &str| -> Vec<String> {
+            let line = text.lines().find(|l| l.starts_with("tokio = ")).unwrap();
+            let list = line.split("features = [").nth(1).unwrap();
+            list.split(']')
+                .next()
+                .unwrap()
+                .split(", ")
+                .map(|f| f.trim_matches('"').to_owned())
+                .collect()
+        };
+        assert_eq!(features(block), features(ours), "tokio features differ");
+        let major = |text: &str, name: &str| -> String {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(&format!("{name} = ")))
+                .unwrap();
+            let version = line.split('"').nth(1).unwrap();
+            version.split('.').take(2).collect::<Vec<_>>().join(".")
+        };
+        assert_eq!(major(block, "axum"), major(workspace, "axum"));
+        assert_eq!(major(block, "mjpeg-axum"), major(workspace, "version"));
+    }
 }

@@ -1,6 +1,9 @@
 //! Stream names: what may appear in `/streams/{name}/...`.
 
+use std::borrow::Borrow;
 use std::fmt;
+use std::ops::Deref;
+use std::str::FromStr;
 
 /// The longest accepted stream name, in bytes.
 pub const MAX_NAME_LEN: usize = 64;
@@ -17,6 +20,14 @@ pub const MAX_NAME_LEN: usize = 64;
 /// assert!(StreamName::new("front-door").is_ok());
 /// assert!(StreamName::new("../etc").is_err());
 /// assert!(StreamName::new("").is_err());
+///
+/// // It reads as a `&str` wherever one is expected.
+/// let name: StreamName = "porch".parse()?;
+/// assert!(name.starts_with("po"));
+/// assert_eq!(name, "porch");
+/// let path = format!("/streams/{name}/stream");
+/// assert_eq!(path, "/streams/porch/stream");
+/// # Ok::<(), mjpeg_tower::streams::NameError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StreamName(Box<str>);
@@ -52,6 +63,47 @@ impl StreamName {
 impl fmt::Display for StreamName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl Deref for StreamName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for StreamName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+// `Ord`, `Eq` and `Hash` are those of the `str`, as `Borrow` requires.
+impl Borrow<str> for StreamName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for StreamName {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for StreamName {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl FromStr for StreamName {
+    type Err = NameError;
+
+    fn from_str(name: &str) -> Result<Self, NameError> {
+        Self::new(name)
     }
 }
 
