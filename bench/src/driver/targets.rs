@@ -247,7 +247,9 @@ fn fmt_bound(b: f64) -> String {
     if b.fract() == 0.0 {
         format!("{b:.0}")
     } else {
-        format!("{b:.1}")
+        // Shortest form: 0.95, 1.1, 560.8.
+        let two = format!("{b:.2}");
+        two.trim_end_matches('0').to_owned()
     }
 }
 
@@ -262,4 +264,15 @@ pub(super) fn targets_text(targets: &[Target]) -> String {
         out.push_str(&format!("  [{mark}] {:<78} {}\n", t.what, t.value));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bounds_keep_their_digits() {
+        assert_eq!(super::fmt_bound(0.95), "0.95");
+        assert_eq!(super::fmt_bound(1.1), "1.1");
+        assert_eq!(super::fmt_bound(560.8), "560.8");
+        assert_eq!(super::fmt_bound(8.0), "8");
+    }
 }
