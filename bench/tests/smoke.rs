@@ -108,6 +108,16 @@ fn raw_ceiling_and_load_generator() {
     one_viewer("raw", &[]);
 }
 
+#[test]
+fn hyper_alone_and_load_generator() {
+    one_viewer("hyper", &[]);
+}
+
+#[test]
+fn axum_without_server_timeouts_and_load_generator() {
+    one_viewer("axum", &["--bare"]);
+}
+
 /// A test CA and a certificate for 127.0.0.1 in a fresh directory.
 fn test_ca(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("mjpeg-bench-smoke-{name}-{}", std::process::id()));

@@ -45,6 +45,7 @@ fn try_profile(exe: &Path, timing: &Timing) -> Result<String, String> {
         size: FRAME,
         standard: false,
         transport: Transport::Plain,
+        run: 0,
     };
     let data = std::env::temp_dir().join(format!("mjpeg-bench-{}.perf", std::process::id()));
     let run = run_scenario(exe, &sc, timing, None, Some(&data));

@@ -90,8 +90,10 @@ fn run(args: &[String]) -> Result<i32, String> {
     let a = Args::parse(args, &["quick", "help", "no-nats"])?;
     if a.flag("help") {
         println!(
-            "usage: bench [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--window SECS]\n       \
-             bench server --kind raw|axum|warp [--unpaced] [--fps F] [--size BYTES] [--viewers N]\n       \
+            "usage: bench [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--window SECS] [--repeat N]\n       \
+             --repeat N: the paced 1000-viewer scenarios N times (ceiling, then hub servers, each time); \
+             the targets list every run's CPU ratio\n       \
+             bench server --kind raw|axum|warp|hyper (hyper alone, diagnostics) [--unpaced] [--fps F] [--size BYTES] [--viewers N] [--standard] [--bare: no write-stall or idle timeout]\n       \
              bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]\n       \
              NATS fan-out (after the scenarios, unless --no-nats or --only is given): \
              [--nats-edges 3] [--nats-viewers 300 per edge; 100 with --quick]"
@@ -113,7 +115,8 @@ fn run(args: &[String]) -> Result<i32, String> {
     let only = a.str("only").map(str::to_owned);
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
 
-    let scenarios: Vec<Scenario> = plan(quick)
+    let repeat: usize = a.get("repeat", 1)?;
+    let scenarios: Vec<Scenario> = plan(quick, repeat)
         .into_iter()
         .filter(|s| only.as_ref().is_none_or(|o| s.name().contains(o.as_str())))
         .collect();

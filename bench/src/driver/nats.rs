@@ -62,6 +62,7 @@ pub(super) fn run_all(
         size: FRAME,
         standard: false,
         transport: Transport::Plain,
+        run: 0,
     };
     out.push(
         run_scenario(exe, &single, timing, None, None)

@@ -49,6 +49,9 @@ pub(super) struct Scenario {
     /// servers only; the raw ceiling always writes `AdvanceHeaders` bytes).
     pub(super) standard: bool,
     pub(super) transport: Transport,
+    /// Which repetition of its load this is (0: the first; `--repeat N`
+    /// runs the paced 1000-viewer scenarios N times).
+    pub(super) run: usize,
 }
 
 impl Scenario {
@@ -69,8 +72,13 @@ impl Scenario {
             (false, Transport::Tls) => format!("{}/tls", self.kind.name()),
             (false, Transport::H2(n)) => format!("{}/h2x{n}", self.kind.name()),
         };
+        let run = if self.run > 0 {
+            format!(" #{}", self.run + 1)
+        } else {
+            String::new()
+        };
         format!(
-            "{:<10} {:<7} {:>11} {:>5} {:>2}KB",
+            "{:<10} {:<7} {:>11} {:>5} {:>2}KB{run}",
             kind,
             self.mode.name(),
             who,
@@ -79,10 +87,11 @@ impl Scenario {
         )
     }
 
-    /// Scenarios with the same load are compared with each other (raw =
-    /// ceiling), whatever their framing and transport.
+    /// Scenarios with the same load (and repetition) are compared with each
+    /// other (raw = ceiling), whatever their framing and transport.
     pub(super) fn same_load(&self, other: &Scenario) -> bool {
-        self.mode == other.mode
+        self.run == other.run
+            && self.mode == other.mode
             && self.viewers == other.viewers
             && self.slow == other.slow
             && self.fps == other.fps
@@ -94,7 +103,9 @@ impl Scenario {
     }
 }
 
-pub(super) fn plan(quick: bool) -> Vec<Scenario> {
+/// Every scenario; `repeat` is how many times the paced 1000-viewer load runs
+/// (each time the ceiling, then the hub servers, so each ratio is within one run).
+pub(super) fn plan(quick: bool, repeat: usize) -> Vec<Scenario> {
     let sc = |kind, mode, viewers, slow, fps, size| Scenario {
         kind,
         mode,
@@ -104,6 +115,7 @@ pub(super) fn plan(quick: bool) -> Vec<Scenario> {
         size,
         standard: false,
         transport: Transport::Plain,
+        run: 0,
     };
     let kinds: &[Kind] = if quick {
         &[Kind::Raw, Kind::Axum]
@@ -114,6 +126,14 @@ pub(super) fn plan(quick: bool) -> Vec<Scenario> {
     for n in [1, 100, 1000] {
         for &k in kinds {
             out.push(sc(k, Mode::Paced, n, 0, 30.0, FRAME));
+        }
+    }
+    for run in 1..repeat.max(1) {
+        for &k in kinds {
+            out.push(Scenario {
+                run,
+                ..sc(k, Mode::Paced, 1000, 0, 30.0, FRAME)
+            });
         }
     }
     let hubs = || kinds.iter().copied().filter(|&k| k != Kind::Raw);
@@ -141,8 +161,13 @@ pub(super) fn plan(quick: bool) -> Vec<Scenario> {
         });
     }
     if !quick {
-        for &k in kinds {
-            out.push(sc(k, Mode::Paced, 10_000, 0, 1.0, SMALL_FRAME));
+        // Many viewers: 10,000 at 1 fps (mostly idle connections: the
+        // memory row) and 2,000 at 30 fps (10 KB frames: 600 MB/s, what
+        // two cores shared with the load generator can carry).
+        for (n, fps) in [(10_000, 1.0), (2_000, 30.0)] {
+            for &k in kinds {
+                out.push(sc(k, Mode::Paced, n, 0, fps, SMALL_FRAME));
+            }
         }
     }
     let unpaced: &[usize] = if quick { &[100, 1000] } else { &[1, 100, 1000] };
@@ -163,4 +188,48 @@ pub(super) fn plan(quick: bool) -> Vec<Scenario> {
 /// than that, so their queues get room for a millisecond of ~8 GB/s in total.
 pub(super) fn unpaced_hwm(viewers: usize) -> usize {
     HWM.max((8 << 20) / viewers.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeat_runs_the_paced_thousand_again_each_with_its_own_ceiling() {
+        let once = plan(false, 1);
+        let five = plan(false, 5);
+        assert_eq!(five.len(), once.len() + 4 * 3);
+        let runs: Vec<&Scenario> = five
+            .iter()
+            .filter(|s| s.mode == Mode::Paced && s.viewers == 1000 && !s.standard)
+            .filter(|s| s.transport == Transport::Plain)
+            .collect();
+        assert_eq!(runs.len(), 15, "raw, axum and warp, five times");
+        for run in 0..5 {
+            let of_run: Vec<_> = runs.iter().filter(|s| s.run == run).collect();
+            assert_eq!(of_run.len(), 3);
+            assert!(of_run.iter().all(|s| s.same_load(of_run[0])));
+            assert!(
+                runs.iter()
+                    .filter(|s| s.run != run)
+                    .all(|s| !s.same_load(of_run[0]))
+            );
+        }
+        let names: std::collections::HashSet<String> = five.iter().map(Scenario::name).collect();
+        assert_eq!(names.len(), five.len(), "every scenario has its own name");
+    }
+
+    #[test]
+    fn the_full_plan_holds_ten_thousand_and_two_thousand_viewers() {
+        let full = plan(false, 1);
+        for (n, fps) in [(10_000, 1.0), (2_000, 30.0)] {
+            let kinds: Vec<Kind> = full
+                .iter()
+                .filter(|s| s.viewers == n && s.fps == fps && s.mode == Mode::Paced)
+                .map(|s| s.kind)
+                .collect();
+            assert_eq!(kinds, [Kind::Raw, Kind::Axum, Kind::Warp], "{n} x {fps}");
+        }
+        assert!(!plan(true, 1).iter().any(|s| s.viewers >= 2_000));
+    }
 }

@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::measure::{Measured, Outcome};
-use super::plan::{Mode, Scenario, Transport};
+use super::plan::{FRAME, Mode, Scenario, Transport};
 use super::report::Report;
 use crate::server::Kind;
 
@@ -32,9 +32,10 @@ fn color(i: usize) -> RGBColor {
     C[i % C.len()]
 }
 
+/// Every scenario measured, first runs only (`--repeat` adds more of one load).
 fn done(r: &Report) -> impl Iterator<Item = (&Scenario, &Measured)> {
     r.outcomes.iter().filter_map(|(s, o)| match o {
-        Outcome::Done(m) => Some((s, &**m)),
+        Outcome::Done(m) if s.run == 0 => Some((s, &**m)),
         _ => None,
     })
 }
@@ -53,6 +54,7 @@ pub(super) fn cpu_vs_viewers(r: &Report) -> Res<Option<String>> {
                 s.kind == kind
                     && s.mode == Mode::Paced
                     && s.fps == 30.0
+                    && s.size == FRAME
                     && s.slow == 0
                     && !s.standard
                     && s.transport == Transport::Plain

@@ -15,7 +15,8 @@ impl Report {
                     && s.mode == mode
                     && s.viewers == viewers
                     && !s.standard
-                    && s.transport == Transport::Plain =>
+                    && s.transport == Transport::Plain
+                    && s.run == 0 =>
             {
                 Some((s, &**m))
             }
@@ -28,30 +29,24 @@ impl Report {
         let kinds = [Kind::Axum, Kind::Warp];
         for kind in kinds {
             let k = kind.name();
-            if let Some((sc, m)) = self.measured(kind, Mode::Paced, 1000) {
+            if let Some((_, m)) = self.measured(kind, Mode::Paced, 1000) {
                 t.push(Target::at_least(
                     format!("{k}: paced 1000x30fps, every viewer >= 99% of frames"),
                     m.share_min * 100.0,
                     99.0,
                     "%",
                 ));
-                let c = self
-                    .ceiling(sc)
-                    .and_then(|c| cpu_ratio(m, c, |m| m.cpu_pct));
-                t.push(Target::at_most_opt(
-                    format!("{k}: paced 1000x30fps, server CPU <= 1.3x ceiling"),
-                    c,
-                    1.3,
-                    "x",
-                ));
+            }
+            if let Some(target) = self.cpu_runs(kind) {
+                t.push(target);
             }
             for n in [100, 1000] {
                 if let Some((sc, m)) = self.measured(kind, Mode::Unpaced, n) {
                     let r = self.ceiling(sc).and_then(|c| ratio(m.mbps, c.mbps));
                     t.push(Target::at_least_opt(
-                        format!("{k}: unpaced {n} viewers, MB/s >= 0.8x ceiling"),
+                        format!("{k}: unpaced {n} viewers, MB/s >= 0.95x ceiling"),
                         r,
-                        0.8,
+                        0.95,
                         "x",
                     ));
                 }
@@ -70,36 +65,18 @@ impl Report {
             if let Some((sc, m)) = idle {
                 t.push(Target::at_most(
                     format!(
-                        "{k}: memory per idle viewer <= 64 KiB (RSS growth / viewers, {} paced)",
+                        "{k}: memory per idle viewer <= 8 KiB (RSS growth / viewers, {} paced)",
                         sc.viewers
                     ),
                     m.rss_per_viewer_kib,
-                    64.0,
+                    MAX_KIB_PER_VIEWER,
                     "KiB",
                 ));
             }
-            match self
-                .outcomes
-                .iter()
-                .find(|(s, _)| s.kind == kind && s.mode == Mode::Paced && s.viewers == 10_000)
-            {
-                Some((_, Outcome::Done(m))) => t.push(Target::at_most(
-                    format!("{k}: 10,000 viewers held without errors"),
-                    m.errors as f64,
-                    0.0,
-                    "errors",
-                )),
-                Some((_, Outcome::Skipped(w) | Outcome::Failed(w))) => t.push(Target {
-                    what: format!("{k}: 10,000 viewers held without errors"),
-                    value: format!("not measured: {w}"),
-                    met: None,
-                }),
-                None if self.outcomes.iter().any(|(s, _)| s.kind == kind) => t.push(Target {
-                    what: format!("{k}: 10,000 viewers held without errors"),
-                    value: "not run (--quick skips it)".into(),
-                    met: None,
-                }),
-                None => {}
+            for (n, fps) in [(10_000, 1), (2_000, 30)] {
+                if let Some(target) = self.held(kind, n, fps) {
+                    t.push(target);
+                }
             }
             if let Some((sc, m)) = self.measured(kind, Mode::Slow, 100) {
                 t.push(Target::at_least(
@@ -134,7 +111,92 @@ impl Report {
         }
         t
     }
+
+    /// The paced 1000-viewer CPU ratio of every run (`--repeat`): met when
+    /// at most [`MAX_CPU_RATIO`] in at least four of five runs (all of them
+    /// with fewer runs).
+    fn cpu_runs(&self, kind: Kind) -> Option<Target> {
+        let ratios: Vec<Option<f64>> = self
+            .outcomes
+            .iter()
+            .filter_map(|(s, o)| match o {
+                Outcome::Done(m)
+                    if s.kind == kind
+                        && s.mode == Mode::Paced
+                        && s.viewers == 1000
+                        && !s.standard
+                        && s.transport == Transport::Plain =>
+                {
+                    Some(self.ceiling(s).and_then(|c| cpu_ratio(m, c, |m| m.cpu_pct)))
+                }
+                _ => None,
+            })
+            .collect();
+        if ratios.is_empty() {
+            return None;
+        }
+        let runs = ratios.len();
+        let needed = if runs >= 5 { runs - runs / 5 } else { runs };
+        let good = ratios
+            .iter()
+            .filter(|r| r.is_some_and(|r| r <= MAX_CPU_RATIO))
+            .count();
+        let list: Vec<String> = ratios
+            .iter()
+            .map(|r| r.map_or("-".to_owned(), |r| format!("{r:.2}")))
+            .collect();
+        Some(Target {
+            what: format!(
+                "{}: paced 1000x30fps, server CPU <= {MAX_CPU_RATIO}x ceiling in >= {needed} of {runs} runs",
+                kind.name()
+            ),
+            value: format!("{} x ({good} of {runs} met)", list.join(" ")),
+            met: Some(good >= needed),
+        })
+    }
+
+    /// `n` viewers at `fps` held with no errors.
+    fn held(&self, kind: Kind, n: usize, fps: u32) -> Option<Target> {
+        let what = format!(
+            "{}: {n} viewers x {fps} fps held without errors",
+            kind.name()
+        );
+        let found = self.outcomes.iter().find(|(s, _)| {
+            s.kind == kind && s.mode == Mode::Paced && s.viewers == n && s.fps == f64::from(fps)
+        });
+        match found {
+            Some((_, Outcome::Done(m))) => {
+                let mut t = Target::at_most(what, m.errors as f64, 0.0, "errors");
+                t.value = format!(
+                    "{}; every viewer got >= {:.1}% of frames",
+                    t.value,
+                    m.share_min * 100.0
+                );
+                Some(t)
+            }
+            Some((_, Outcome::Skipped(w) | Outcome::Failed(w))) => Some(Target {
+                what,
+                value: format!("not measured: {w}"),
+                met: Some(false),
+            }),
+            None if self.outcomes.iter().any(|(s, _)| s.kind == kind) => Some(Target {
+                what,
+                value: if self.quick {
+                    "not run (--quick skips it)".into()
+                } else {
+                    "not run".into()
+                },
+                met: None,
+            }),
+            None => None,
+        }
+    }
 }
+
+/// The CPU target of issue #17: the hub servers within 10% of the raw ceiling.
+const MAX_CPU_RATIO: f64 = 1.1;
+/// The memory target: RSS growth per connected viewer.
+const MAX_KIB_PER_VIEWER: f64 = 8.0;
 
 pub(super) struct Target {
     pub(super) what: String,
@@ -185,7 +247,9 @@ fn fmt_bound(b: f64) -> String {
     if b.fract() == 0.0 {
         format!("{b:.0}")
     } else {
-        format!("{b:.1}")
+        // Shortest form: 0.95, 1.1, 560.8.
+        let two = format!("{b:.2}");
+        two.trim_end_matches('0').to_owned()
     }
 }
 
@@ -200,4 +264,15 @@ pub(super) fn targets_text(targets: &[Target]) -> String {
         out.push_str(&format!("  [{mark}] {:<78} {}\n", t.what, t.value));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bounds_keep_their_digits() {
+        assert_eq!(super::fmt_bound(0.95), "0.95");
+        assert_eq!(super::fmt_bound(1.1), "1.1");
+        assert_eq!(super::fmt_bound(560.8), "560.8");
+        assert_eq!(super::fmt_bound(8.0), "8");
+    }
 }

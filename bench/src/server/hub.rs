@@ -40,6 +40,9 @@ pub(super) async fn start_hub(
     if opts.viewers + 64 > mjpeg_tower::server::DEFAULT_MAX_CONNECTIONS {
         server = server.max_connections(Some(opts.viewers + 64));
     }
+    if opts.bare {
+        server = server.write_stall_timeout(None).idle_timeout(None);
+    }
     if let Some((cert, key)) = &opts.tls {
         let tls = TlsConfig::from_pem_files(cert, key).map_err(|e| format!("TLS: {e}"))?;
         server = server.tls(Some(tls));
@@ -78,7 +81,7 @@ pub(super) async fn start_hub(
                 std::future::pending(),
             ));
         }
-        Kind::Raw => unreachable!(),
+        Kind::Raw | Kind::Hyper => unreachable!(),
     }
     let producer = HubProducer {
         hub: hub.clone(),

@@ -13,6 +13,7 @@
 //! - `hub`: the axum and warp servers and their producers;
 //! - `raw`: the ceiling.
 
+mod bare;
 mod hub;
 mod raw;
 
@@ -27,12 +28,15 @@ use serde_json::Value;
 use crate::args::Args;
 use crate::child::{exit_code, runtime, say};
 use crate::sys::ensure_nofile;
+use bare::start_hyper;
 use hub::start_hub;
 use raw::start_raw;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Raw,
+    /// Diagnostics: hyper alone (see `bare`); not in the driver's plan.
+    Hyper,
     Axum,
     Warp,
 }
@@ -41,6 +45,7 @@ impl Kind {
     pub(crate) fn parse(s: &str) -> Result<Self, String> {
         match s {
             "raw" => Ok(Self::Raw),
+            "hyper" => Ok(Self::Hyper),
             "axum" => Ok(Self::Axum),
             "warp" => Ok(Self::Warp),
             _ => Err(format!("unknown server kind {s:?} (raw, axum, warp)")),
@@ -50,6 +55,7 @@ impl Kind {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Raw => "raw",
+            Self::Hyper => "hyper",
             Self::Axum => "axum",
             Self::Warp => "warp",
         }
@@ -63,6 +69,9 @@ struct Opts {
     unpaced: bool,
     /// `Framing::Standard` instead of the default.
     standard: bool,
+    /// Diagnostics only: `Server` without its write-stall and idle
+    /// timeouts, to measure what their timers cost per frame.
+    bare: bool,
     /// HTTPS with this certificate chain and key (PEM files).
     tls: Option<(String, String)>,
     /// Viewers the driver will connect (the connection cap is raised to fit).
@@ -79,11 +88,12 @@ pub(crate) fn main(args: &[String]) -> i32 {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let a = Args::parse(args, &["unpaced", "standard"])?;
+    let a = Args::parse(args, &["unpaced", "standard", "bare"])?;
     let opts = Opts {
         kind: Kind::parse(a.require("kind")?)?,
         unpaced: a.flag("unpaced"),
         standard: a.flag("standard"),
+        bare: a.flag("bare"),
         viewers: 0,
         tls: match (a.str("cert"), a.str("key")) {
             (Some(c), Some(k)) => Some((c.to_owned(), k.to_owned())),
@@ -110,13 +120,14 @@ fn run(args: &[String]) -> Result<(), String> {
 }
 
 async fn serve(opts: Opts, addr: SocketAddr) -> Result<(), String> {
-    if opts.tls.is_some() && opts.kind == Kind::Raw {
+    if opts.tls.is_some() && matches!(opts.kind, Kind::Raw | Kind::Hyper) {
         return Err("the raw ceiling serves plain HTTP only".into());
     }
     let payloads = payloads(opts.size);
     let published = Arc::new(AtomicU64::new(0));
     let (stats, listener_addr): (StatsFn, SocketAddr) = match opts.kind {
         Kind::Raw => start_raw(&opts, addr, payloads, Arc::clone(&published)).await?,
+        Kind::Hyper => start_hyper(&opts, addr, payloads, Arc::clone(&published)).await?,
         Kind::Axum | Kind::Warp => start_hub(&opts, addr, payloads, Arc::clone(&published)).await?,
     };
     say(&format!("ready {listener_addr}"));

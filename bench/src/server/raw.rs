@@ -21,19 +21,19 @@ use crate::stamp::stamped;
 use crate::sys::unix_nanos;
 
 /// The send buffer the raw server gives its sockets: the same as `Server`'s default.
-const RAW_SEND_BUFFER: u32 = mjpeg_tower::server::DEFAULT_SEND_BUFFER;
+pub(super) const RAW_SEND_BUFFER: u32 = mjpeg_tower::server::DEFAULT_SEND_BUFFER;
 
 /// The part header block `Framing::AdvanceHeaders` sends ahead of each frame.
-const BLOCK: &str = "Content-Type: image/jpeg\r\n\r\n";
+pub(super) const BLOCK: &str = "Content-Type: image/jpeg\r\n\r\n";
 
 /// One frame exactly as `Framing::AdvanceHeaders` puts it on the wire: the
 /// payload, then the delimiter and the next part's header block.
-struct RawPart {
-    payload: Bytes,
-    tail: Bytes,
+pub(super) struct RawPart {
+    pub(super) payload: Bytes,
+    pub(super) tail: Bytes,
 }
 
-fn raw_part(base: &[u8], seq: u64) -> RawPart {
+pub(super) fn raw_part(base: &[u8], seq: u64) -> RawPart {
     RawPart {
         payload: stamped(base, seq, unix_nanos()),
         // The hub servers' boundary: the layer's default, so the bytes match.
