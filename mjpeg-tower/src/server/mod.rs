@@ -54,7 +54,10 @@
 //! ```
 
 mod accept;
+mod body;
+mod h2;
 mod io;
+mod rewind;
 mod serve;
 mod stall;
 #[cfg(feature = "tls")]
@@ -67,6 +70,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 pub use self::accept::{ACCEPT_BACKOFF, Acceptor, REFUSAL};
+pub use self::body::RequestBody;
 pub use self::io::ServerIo;
 pub use self::stall::StallIo;
 #[cfg(feature = "tls")]
