@@ -140,6 +140,7 @@ impl Server {
             });
         }
         drop(acceptor);
+        drop(stopped); // `closed` waits for the connections' receivers only
         let _ = stop_h2.send(true);
         let _ = tokio::time::timeout(grace, async {
             graceful.shutdown().await;
