@@ -114,15 +114,20 @@ async fn an_ingest_post_larger_than_the_stream_window_arrives_whole() {
         .unwrap();
     let (response, mut send) = client.send_request(req, false).unwrap();
     let mut input = Bytes::from(input);
-    while !input.is_empty() {
-        send.reserve_capacity(input.len());
-        let capacity = std::future::poll_fn(|cx| send.poll_capacity(cx))
-            .await
-            .unwrap()
-            .unwrap();
-        let piece = input.split_to(capacity.min(input.len()));
-        send.send_data(piece, input.is_empty()).unwrap();
-    }
+    let upload = async {
+        while !input.is_empty() {
+            send.reserve_capacity(input.len());
+            let capacity = std::future::poll_fn(|cx| send.poll_capacity(cx))
+                .await
+                .unwrap()
+                .unwrap();
+            let piece = input.split_to(capacity.min(input.len()));
+            send.send_data(piece, input.is_empty()).unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), upload)
+        .await
+        .expect("the server stopped taking the body");
     let res = tokio::time::timeout(Duration::from_secs(10), response)
         .await
         .expect("the POST never got an answer")
@@ -134,11 +139,17 @@ async fn an_ingest_post_larger_than_the_stream_window_arrives_whole() {
     assert_eq!(hub.stats().published, 40);
 }
 
+/// `/stream` at 30 fps; `/quiet` from a hub that never publishes.
 async fn serve_live(rec: &Recorder, server: Server) -> (SocketAddr, FrameHub) {
     let hub = FrameHub::new();
+    let quiet = FrameHub::new();
     let h = hub.clone();
-    let addr = support::serve(rec.attach(MjpegLayer::new()), server, move |_| {
-        h.subscribe().into_http_response()
+    let addr = support::serve(rec.attach(MjpegLayer::new()), server, move |path| {
+        if path == "/quiet" {
+            quiet.subscribe().into_http_response()
+        } else {
+            h.subscribe().into_http_response()
+        }
     })
     .await;
     let publisher = hub.clone();
@@ -159,16 +170,19 @@ async fn a_client_reset_frees_the_viewer_at_once_even_while_its_window_is_spent(
     let (addr, hub) = serve_live(&rec, server).await;
     let mut client = client(addr).await;
     // One stream read, then reset; one never read (its 64 KiB window spent,
-    // the server waiting for capacity), then reset.
+    // the server waiting for capacity), then reset; one waiting for a frame
+    // that never comes, then reset.
     let mut read = get(&mut client, "/stream").await.into_body();
     read.data().await.unwrap().unwrap();
     let unread = get(&mut client, "/stream").await.into_body();
+    let quiet = get(&mut client, "/quiet").await.into_body();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(hub.viewers(), 2);
     let reset = Instant::now();
     drop(read); // the h2 client resets a stream it no longer holds
     drop(unread);
-    let events = rec.wait_disconnects(2).await;
+    drop(quiet);
+    let events = rec.wait_disconnects(3).await;
     let took = reset.elapsed();
     assert!(took < Duration::from_secs(1), "freed after {took:?}");
     for event in events {
