@@ -92,7 +92,8 @@ impl RequestInfo {
 pub struct RemoteAddr(pub SocketAddr);
 
 /// A request extension shared with the connection's IO: set when a write
-/// stalled past its timeout and the server closed the connection.
+/// stalled past its timeout and the server closed the connection (or, over
+/// HTTP/2, reset the stream: each stream gets a [`child`](Self::child)).
 ///
 /// The layer then reports [`DisconnectReason::Overflow`](crate::DisconnectReason::Overflow) instead of
 /// [`DisconnectReason::ClientClosed`](crate::DisconnectReason::ClientClosed). The adapters' `serve` helpers wire it up.

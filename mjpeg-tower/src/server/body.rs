@@ -107,7 +107,7 @@ impl Body for RequestBody {
     fn size_hint(&self) -> SizeHint {
         match &self.inner {
             Inner::Http1(body) => body.size_hint(),
-            Inner::H2 { size, .. } => size.clone(),
+            Inner::H2 { size, .. } => *size,
         }
     }
 }

@@ -31,6 +31,8 @@ pub(super) struct Pipe {
     windows: Windows,
     stall: Option<Duration>,
     timer: Option<Pin<Box<Sleep>>>,
+    /// When the current wait for capacity began.
+    waiting_since: Instant,
     flag: StallFlag,
 }
 
@@ -55,6 +57,7 @@ impl Pipe {
             windows,
             stall,
             timer: None,
+            waiting_since: Instant::now(),
             flag,
         }
     }
@@ -131,10 +134,15 @@ impl Pipe {
             return Ok(capacity);
         }
         if let Some(timeout) = self.stall {
-            let deadline = Instant::now() + timeout;
+            let now = Instant::now();
+            self.waiting_since = now;
+            // A timer still armed for an earlier wait is left alone (it
+            // fires early and is moved on then): resetting it for each of
+            // the many short waits costs more than the rare early firing.
             match &mut self.timer {
-                Some(timer) => timer.as_mut().reset(deadline),
-                None => self.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+                None => self.timer = Some(Box::pin(tokio::time::sleep_until(now + timeout))),
+                Some(timer) if timer.is_elapsed() => timer.as_mut().reset(now + timeout),
+                Some(_) => {}
             }
         }
         poll_fn(|cx| self.poll_capacity(cx)).await
@@ -161,6 +169,11 @@ impl Pipe {
             };
             if timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
+            }
+            let deadline = self.waiting_since + timeout;
+            if Instant::now() < deadline {
+                timer.as_mut().reset(deadline); // armed for an earlier wait
+                continue;
             }
             if self.windows.exhausted(self.id, self.sent) {
                 // The client gave this stream no window for the whole timeout.
