@@ -115,16 +115,24 @@ impl Pipe {
         if data.is_empty() {
             return self.tx.send_data(data, end).map_err(|_| Stop::Gone);
         }
-        while !data.is_empty() {
+        loop {
             self.tx.reserve_capacity(data.len());
             let capacity = self.capacity().await?;
-            let piece = data.split_to(capacity.min(data.len()));
+            // The common case, whole: splitting a `Bytes` may allocate.
+            let piece = if capacity >= data.len() {
+                std::mem::take(&mut data)
+            } else {
+                data.split_to(capacity)
+            };
             self.sent += piece.len() as u64;
+            let last = data.is_empty();
             self.tx
-                .send_data(piece, end && data.is_empty())
+                .send_data(piece, end && last)
                 .map_err(|_| Stop::Gone)?;
+            if last {
+                return Ok(());
+            }
         }
-        Ok(())
     }
 
     /// Waits for send capacity; resets the stream if it stalls.
