@@ -11,8 +11,7 @@ use axum::extract::State;
 use axum::routing::get;
 use futures_util::stream;
 use http::{Request, Response};
-use hyper::body::Incoming;
-use mjpeg_tower::server::Server;
+use mjpeg_tower::server::{RequestBody, Server};
 use mjpeg_tower::{BoxError, Frame, FrameHub, Mjpeg, MjpegLayer};
 use tower::{ServiceBuilder, service_fn};
 use warp::Filter;
@@ -233,7 +232,7 @@ pub async fn start(
         Backend::Tower => {
             let (h, play) = (hub.clone(), script.clone());
             let svc = ServiceBuilder::new().layer(layer).service(service_fn(
-                move |req: Request<Incoming>| {
+                move |req: Request<RequestBody>| {
                     let res = match req.uri().path() {
                         "/" => Response::new(PLAIN.into()),
                         "/finite" => Mjpeg::new(stream::iter(finite_frames())).into_http_response(),

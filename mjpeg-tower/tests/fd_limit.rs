@@ -54,7 +54,7 @@ async fn out_of_descriptors_the_server_backs_off_and_recovers() {
     let svc = tower::ServiceBuilder::new()
         .layer(MjpegLayer::new())
         .service(tower::service_fn(
-            move |_req: http::Request<hyper::body::Incoming>| {
+            move |_req: http::Request<mjpeg_tower::server::RequestBody>| {
                 let res = h.snapshot().into_http_response();
                 async move { Ok::<_, std::convert::Infallible>(res) }
             },

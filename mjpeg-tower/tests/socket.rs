@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 use http::Request;
-use hyper::body::Incoming;
 use mjpeg_tower::decode::{Decoder, Part};
+use mjpeg_tower::server::RequestBody;
 use mjpeg_tower::server::Server;
 use mjpeg_tower::{
     BoxError, DisconnectReason, Frame, FrameHub, Framing, Mjpeg, MjpegLayer, OverflowPolicy,
@@ -218,7 +218,7 @@ async fn aborting_the_server_closes_its_open_streams() {
     let hub = FrameHub::new();
     let h = hub.clone();
     let svc = ServiceBuilder::new().layer(layer(&rec)).service(service_fn(
-        move |_req: Request<Incoming>| {
+        move |_req: Request<RequestBody>| {
             let res = h.subscribe().into_http_response();
             async move { Ok::<_, Infallible>(res) }
         },

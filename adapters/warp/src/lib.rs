@@ -71,13 +71,12 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
-use hyper::body::Incoming;
 use tokio::net::TcpListener;
 use tower_layer::Layer;
 use tower_service::Service;
 
 pub use mjpeg_tower::server::{
-    DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, Server, ServerIo, StallIo,
+    DEFAULT_SEND_BUFFER, DEFAULT_WRITE_STALL_TIMEOUT, RequestBody, Server, ServerIo, StallIo,
 };
 #[cfg(feature = "tls")]
 pub use mjpeg_tower::server::{TlsConfig, TlsError};
@@ -105,7 +104,7 @@ pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 /// Only if accepting connections fails for good.
 pub async fn serve<S, B>(listener: TcpListener, service: S, layer: MjpegLayer) -> io::Result<()>
 where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body<Data = Bytes> + Send + 'static,
@@ -133,7 +132,7 @@ pub async fn serve_with<S, B>(
     signal: impl std::future::Future<Output = ()> + Send,
 ) -> io::Result<()>
 where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body<Data = Bytes> + Send + 'static,

@@ -24,8 +24,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
-use hyper::body::Incoming;
-use mjpeg_tower::server::Server;
+use mjpeg_tower::server::{RequestBody, Server};
 use mjpeg_tower::{BoxError, Frame, FrameHub, MjpegLayer};
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 use tower_http::validate_request::ValidateRequestHeaderLayer;
@@ -136,7 +135,7 @@ async fn start(backend: Backend, scheme: Scheme, order: Order) -> Result<Guarded
         }
         Backend::Tower => {
             let h = hub.clone();
-            let routes = service_fn(move |req: Request<Incoming>| {
+            let routes = service_fn(move |req: Request<RequestBody>| {
                 let res = match req.uri().path() {
                     "/private" => text(PRIVATE),
                     "/live" => boxed(h.subscribe().into_http_response()),
@@ -165,7 +164,7 @@ async fn start(backend: Backend, scheme: Scheme, order: Order) -> Result<Guarded
                     .service(routes)
                     .boxed_clone(),
             });
-            let app = service_fn(move |req: Request<Incoming>| {
+            let app = service_fn(move |req: Request<RequestBody>| {
                 let guarded = guarded.clone();
                 async move {
                     if req.uri().path() == "/" {

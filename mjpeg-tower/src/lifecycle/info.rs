@@ -92,12 +92,16 @@ impl RequestInfo {
 pub struct RemoteAddr(pub SocketAddr);
 
 /// A request extension shared with the connection's IO: set when a write
-/// stalled past its timeout and the server closed the connection.
+/// stalled past its timeout and the server closed the connection (or, over
+/// HTTP/2, reset the stream: each stream gets a [`child`](Self::child)).
 ///
 /// The layer then reports [`DisconnectReason::Overflow`](crate::DisconnectReason::Overflow) instead of
 /// [`DisconnectReason::ClientClosed`](crate::DisconnectReason::ClientClosed). The adapters' `serve` helpers wire it up.
 #[derive(Clone, Debug, Default)]
-pub struct StallFlag(Arc<AtomicBool>);
+pub struct StallFlag {
+    own: Arc<AtomicBool>,
+    parent: Option<Arc<AtomicBool>>,
+}
 
 impl StallFlag {
     /// A flag that is not set.
@@ -105,13 +109,28 @@ impl StallFlag {
         Self::default()
     }
 
-    /// Records that the connection was closed because its writes stalled.
-    pub fn set(&self) {
-        self.0.store(true, Ordering::Release);
+    /// A flag of its own that also reads as set once `self` is set: one per
+    /// HTTP/2 stream, under its connection's flag. Setting the child does
+    /// not set `self`.
+    pub fn child(&self) -> Self {
+        Self {
+            own: Arc::default(),
+            parent: Some(self.own.clone()),
+        }
     }
 
-    /// Whether [`set`](Self::set) was called.
+    /// Records that the connection (or stream) was closed because its writes stalled.
+    pub fn set(&self) {
+        self.own.store(true, Ordering::Release);
+    }
+
+    /// Whether [`set`](Self::set) was called, on this flag or on the one it
+    /// is a [`child`](Self::child) of.
     pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        self.own.load(Ordering::Acquire)
+            || self
+                .parent
+                .as_ref()
+                .is_some_and(|parent| parent.load(Ordering::Acquire))
     }
 }

@@ -30,23 +30,29 @@
 //! for [`ACCEPT_BACKOFF`] and tries again, and viewers are accepted as soon
 //! as descriptors are free.
 //!
-//! What a viewer receives over HTTP/2 is paced by the client's own windows,
-//! which the server cannot set; the per-stream send buffer is hyper's
-//! (400 KiB).
+//! # HTTP/2: a stall deadline per stream
+//! hyper serves HTTP/1.1; HTTP/2 (ALPN `h2`, or h2c with prior knowledge,
+//! told apart by the client preface) is served with the `h2` crate, because
+//! hyper polls an HTTP/2 response body only once the stream has send
+//! capacity: a body whose client stopped reading is never polled again and
+//! cannot end itself, while the socket keeps moving for its siblings. Our
+//! loop waits for capacity itself: a stream the client gives no window for
+//! the write-stall timeout is reset (`RST_STREAM`, `CANCEL`) and reported as
+//! [`DisconnectReason::Overflow`](crate::DisconnectReason::Overflow). A
+//! stream held back only because the *connection* window is spent (held by
+//! an unread sibling) is not: the server reads the client's `SETTINGS` and
+//! `WINDOW_UPDATE` frames to tell the two apart. Resetting the stalled
+//! stream gives its share of the connection window back, so siblings of a
+//! client with small (64 KiB) windows recover once it is reset.
 //!
-//! # Known limit: one stalled HTTP/2 stream
-//! The write-stall timeout watches the socket. Over HTTP/2, one stream whose
-//! viewer stops reading while its siblings on the same connection are read
-//! is not closed or reported (hyper stops polling its body once the
-//! client's window for it is spent, so the overflow policy cannot end it),
-//! and a client with 64 KiB windows that leaves one stream unread starves
-//! the others. Browsers' windows are megabytes; `tests/h2_stall.rs` has
-//! reproducers.
+//! What a viewer receives over HTTP/2 is paced by the client's own windows,
+//! which the server cannot set; `h2` buffers up to 400 KiB per stream (as
+//! hyper did).
 //!
 //! ```no_run
 //! use mjpeg_tower::server::Server;
 //! # async fn run<S>(service: S) -> std::io::Result<()>
-//! # where S: tower_service::Service<http::Request<hyper::body::Incoming>, Response = http::Response<http_body_util::Full<bytes::Bytes>>, Error = std::convert::Infallible> + Clone + Send + 'static, S::Future: Send + 'static {
+//! # where S: tower_service::Service<http::Request<mjpeg_tower::server::RequestBody>, Response = http::Response<http_body_util::Full<bytes::Bytes>>, Error = std::convert::Infallible> + Clone + Send + 'static, S::Future: Send + 'static {
 //! let server = Server::new().write_stall_timeout(Some(std::time::Duration::from_secs(5)));
 //! let listener = server.bind("127.0.0.1:8080".parse().unwrap()).await?;
 //! server.serve(listener, service).await
@@ -54,7 +60,10 @@
 //! ```
 
 mod accept;
+mod body;
+mod h2;
 mod io;
+mod rewind;
 mod serve;
 mod stall;
 #[cfg(feature = "tls")]
@@ -67,6 +76,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 pub use self::accept::{ACCEPT_BACKOFF, Acceptor, REFUSAL};
+pub use self::body::RequestBody;
 pub use self::io::ServerIo;
 pub use self::stall::StallIo;
 #[cfg(feature = "tls")]
@@ -159,7 +169,9 @@ impl Server {
     }
 
     /// Closes a connection whose writes made no progress for this long
-    /// (`None`: never). This is what drops viewers that stopped reading.
+    /// (`None`: never), and resets an HTTP/2 stream whose client gave it no
+    /// flow-control window for this long. This is what drops viewers that
+    /// stopped reading.
     pub fn write_stall_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.stall_timeout = timeout;
         self
@@ -214,7 +226,7 @@ impl Server {
     }
 
     /// Caps the streams open at once on one HTTP/2 connection (default 128;
-    /// `None`: hyper's default, 200).
+    /// `None`: 200, hyper's default).
     pub fn http2_max_concurrent_streams(mut self, max: Option<u32>) -> Self {
         self.h2.max_concurrent_streams = max;
         self
@@ -238,7 +250,7 @@ impl Server {
     /// The HTTP/2 receive windows: how much a client may send on one stream
     /// and on one connection before the server reads it (defaults 1 MiB and
     /// 4 MiB: a few 100 KB frames, for clients that upload MJPEG; `None`:
-    /// hyper's defaults). Streams *to* viewers are paced by the viewer's windows.
+    /// 1 MiB, hyper's defaults). Streams *to* viewers are paced by the viewer's windows.
     pub fn http2_initial_windows(mut self, stream: Option<u32>, connection: Option<u32>) -> Self {
         self.h2.stream_window = stream;
         self.h2.connection_window = connection;

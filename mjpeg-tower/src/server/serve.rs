@@ -13,14 +13,18 @@ use http_body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower_service::Service;
 
-use super::Server;
 use super::accept::Acceptor;
+use super::body::RequestBody;
+use super::io::ServerIo;
+use super::rewind::{self, Rewind};
+use super::{Server, h2};
 use crate::lifecycle::info::{RemoteAddr, StallFlag};
 use crate::lifecycle::outcome::BoxError;
 
@@ -33,7 +37,7 @@ impl Server {
     /// out of file descriptors or a connection aborted before it was accepted.
     pub async fn serve<S, B>(self, listener: TcpListener, service: S) -> io::Result<()>
     where
-        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + 'static,
         S::Future: Send + 'static,
         S::Error: Into<BoxError>,
         B: Body<Data = Bytes> + Send + 'static,
@@ -54,7 +58,7 @@ impl Server {
         signal: F,
     ) -> io::Result<()>
     where
-        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + 'static,
         S::Future: Send + 'static,
         S::Error: Into<BoxError>,
         B: Body<Data = Bytes> + Send + 'static,
@@ -62,9 +66,13 @@ impl Server {
         F: Future<Output = ()> + Send,
     {
         let graceful = GracefulShutdown::new();
+        // HTTP/2 connections are ours, not hyper's: they watch this instead.
+        let (stop_h2, stopped) = watch::channel(false);
         let builder = self.builder();
         let grace = self.shutdown_grace;
         let head_timeout = self.header_read_timeout;
+        let stall = self.stall_timeout;
+        let limits = self.h2;
         let mut acceptor = Acceptor::new(self, listener);
         // Connections live in this set: when the serve future ends or is
         // dropped (a task aborted), every connection still open goes with it.
@@ -80,36 +88,65 @@ impl Server {
                 None => continue, // a finished connection was reaped
                 Some(accepted) => accepted?,
             };
-            let flag = io.flag().clone();
             let first_request = Arc::new(AtomicBool::new(false));
-            let service = TowerToHyperService::new(WithConnection {
-                inner: service.clone(),
-                flag,
+            let h2 = h2::Connection {
+                limits,
+                stall,
+                flag: io.flag().clone(),
                 addr,
                 first_request: first_request.clone(),
-            });
-            let conn = builder
-                .serve_connection_with_upgrades(TokioIo::new(io), service)
-                .into_owned();
-            let conn = graceful.watch(conn);
+                shutdown: stopped.clone(),
+            };
+            let http1 = Http1 {
+                builder: builder.clone(),
+                graceful: graceful.watcher(),
+                service: WithConnection {
+                    inner: service.clone(),
+                    flag: io.flag().clone(),
+                    addr,
+                    first_request: first_request.clone(),
+                },
+            };
+            let service = service.clone();
             connections.spawn(async move {
+                let conn = async move {
+                    let (is_h2, io) = match io.alpn_protocol() {
+                        Some(b"h2") => (true, Rewind::new(io)),
+                        Some(_) => (false, Rewind::new(io)),
+                        None => match rewind::sniff(io).await {
+                            Ok(sniffed) => sniffed,
+                            Err(_) => return,
+                        },
+                    };
+                    if is_h2 {
+                        h2.serve(io, service).await;
+                    } else {
+                        http1.serve(io).await;
+                    }
+                };
                 let mut conn = std::pin::pin!(conn);
                 // hyper's HTTP/1 timer starts once the protocol is known,
                 // and HTTP/2 has none: until a first request, ours applies.
                 if let Some(timeout) = head_timeout {
                     tokio::select! {
-                        _ = conn.as_mut() => return,
+                        () = conn.as_mut() => return,
                         () = tokio::time::sleep(timeout) => {}
                     }
                     if !first_request.load(Ordering::Relaxed) {
                         return; // dropping it closes the connection
                     }
                 }
-                let _ = conn.await;
+                conn.await;
             });
         }
         drop(acceptor);
-        let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
+        drop(stopped); // `closed` waits for the connections' receivers only
+        let _ = stop_h2.send(true);
+        let _ = tokio::time::timeout(grace, async {
+            graceful.shutdown().await;
+            stop_h2.closed().await;
+        })
+        .await;
         // Whatever did not finish within the grace period is aborted with the set.
         Ok(())
     }
@@ -120,23 +157,37 @@ impl Server {
             .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout);
-        let h2 = self.h2;
-        let mut http2 = builder.http2();
-        http2
-            .timer(TokioTimer::new())
-            .max_pending_accept_reset_streams(h2.max_pending_accept_reset_streams)
-            .max_local_error_reset_streams(h2.max_local_error_reset_streams)
-            .initial_stream_window_size(h2.stream_window)
-            .initial_connection_window_size(h2.connection_window);
-        if let Some(max) = h2.max_concurrent_streams {
-            http2.max_concurrent_streams(max);
-        }
-        builder
+        // HTTP/2 is served by `super::h2`, chosen before hyper sees the connection.
+        builder.http1_only()
     }
 }
 
-/// Adds the connection's [`StallFlag`] and [`RemoteAddr`] to each request,
-/// and notes that a first request arrived.
+/// An HTTP/1.1 connection, served by hyper.
+struct Http1<S> {
+    builder: auto::Builder<TokioExecutor>,
+    graceful: Watcher,
+    service: WithConnection<S>,
+}
+
+impl<S> Http1<S> {
+    async fn serve<B>(self, io: Rewind<ServerIo>)
+    where
+        S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let service = TowerToHyperService::new(self.service);
+        let conn = self
+            .builder
+            .serve_connection_with_upgrades(TokioIo::new(io), service);
+        let _ = self.graceful.watch(conn.into_owned()).await;
+    }
+}
+
+/// Adds the connection's [`StallFlag`] and [`RemoteAddr`] to each HTTP/1
+/// request, makes its body a [`RequestBody`], and notes that a first request arrived.
 #[derive(Clone, Debug)]
 struct WithConnection<S> {
     inner: S,
@@ -145,9 +196,9 @@ struct WithConnection<S> {
     first_request: Arc<AtomicBool>,
 }
 
-impl<S, B> Service<Request<B>> for WithConnection<S>
+impl<S> Service<Request<Incoming>> for WithConnection<S>
 where
-    S: Service<Request<B>>,
+    S: Service<Request<RequestBody>>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -157,8 +208,9 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<B>) -> S::Future {
+    fn call(&mut self, req: Request<Incoming>) -> S::Future {
         self.first_request.store(true, Ordering::Relaxed);
+        let mut req = req.map(RequestBody::http1);
         req.extensions_mut().insert(self.flag.clone());
         req.extensions_mut().insert(RemoteAddr(self.addr));
         self.inner.call(req)

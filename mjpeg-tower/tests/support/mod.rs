@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use bytes::{Buf, Bytes, BytesMut};
 use http::{Request, Response};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use mjpeg_tower::server::RequestBody;
 use mjpeg_tower::server::Server;
 use mjpeg_tower::{DisconnectReason, MjpegBody, MjpegLayer, ResponderBody};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -292,7 +292,7 @@ pub async fn serve(
     let svc =
         ServiceBuilder::new()
             .layer(layer)
-            .service(service_fn(move |req: Request<Incoming>| {
+            .service(service_fn(move |req: Request<RequestBody>| {
                 let res = route(req.uri().path());
                 async move { Ok::<_, Infallible>(res) }
             }));

@@ -1,0 +1,107 @@
+//! Telling HTTP/2 with prior knowledge (h2c) from HTTP/1.1 on a plain
+//! connection: [`sniff`] reads up to the client preface, [`Rewind`] replays it.
+
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// What an HTTP/2 client sends first (RFC 9113, 3.4).
+const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// An IO whose first reads return bytes already read from it.
+#[derive(Debug)]
+pub(super) struct Rewind<T> {
+    prefix: Vec<u8>,
+    pos: usize,
+    io: T,
+}
+
+impl<T> Rewind<T> {
+    /// `io` with nothing to replay.
+    pub(super) fn new(io: T) -> Self {
+        Self {
+            prefix: Vec::new(),
+            pos: 0,
+            io,
+        }
+    }
+}
+
+/// Reads from `io` until its first bytes are the HTTP/2 preface (`true`) or
+/// cannot be (`false`), and returns it with those bytes to be read again.
+///
+/// # Errors
+/// A read error.
+pub(super) async fn sniff<T: AsyncRead + Unpin>(mut io: T) -> io::Result<(bool, Rewind<T>)> {
+    let mut prefix = Vec::with_capacity(PREFACE.len());
+    let h2 = loop {
+        let mut chunk = [0; PREFACE.len()];
+        let mut buf = ReadBuf::new(&mut chunk[..PREFACE.len() - prefix.len()]);
+        poll_fn(|cx| Pin::new(&mut io).poll_read(cx, &mut buf)).await?;
+        if buf.filled().is_empty() {
+            break false; // closed early: let hyper see it
+        }
+        prefix.extend_from_slice(buf.filled());
+        if !PREFACE.starts_with(&prefix) {
+            break false;
+        }
+        if prefix.len() == PREFACE.len() {
+            break true;
+        }
+    };
+    Ok((h2, Rewind { prefix, pos: 0, io }))
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Rewind<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.pos < this.prefix.len() {
+            let n = (this.prefix.len() - this.pos).min(buf.remaining());
+            buf.put_slice(&this.prefix[this.pos..this.pos + n]);
+            this.pos += n;
+            if this.pos == this.prefix.len() {
+                this.prefix = Vec::new();
+                this.pos = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.io).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Rewind<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
