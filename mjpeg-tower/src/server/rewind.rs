@@ -69,6 +69,14 @@ impl<T: AsyncRead + Unpin> AsyncRead for Rewind<T> {
             if this.pos == this.prefix.len() {
                 this.prefix = Vec::new();
                 this.pos = 0;
+                // Whatever else has arrived comes in the same read: hyper
+                // grows its read buffer when a first read leaves it short of
+                // a request head (8 KiB more for every connection).
+                // Pending or an error: the replayed bytes are read now, and
+                // the next read waits or ends (a reset reads as the end).
+                if buf.remaining() > 0 {
+                    let _ = Pin::new(&mut this.io).poll_read(cx, buf);
+                }
             }
             return Poll::Ready(Ok(()));
         }
@@ -103,5 +111,47 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Rewind<T> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_first_read_after_sniffing_returns_the_whole_head() {
+        let head = b"GET /stream HTTP/1.1\r\nhost: example\r\naccept: */*\r\n\r\n";
+        let (mut client, server) = tokio::io::duplex(1024);
+        client
+            .write_all(head)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (h2, mut io) = sniff(server).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(!h2);
+        let mut buf = vec![0; 8192];
+        let n = io.read(&mut buf).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            &buf[..n],
+            head,
+            "one read gives the replayed bytes and the rest"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_preface_is_recognised_and_replayed() {
+        let (mut client, server) = tokio::io::duplex(1024);
+        client
+            .write_all(PREFACE)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (h2, mut io) = sniff(server).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(h2);
+        let mut buf = [0; 24];
+        io.read_exact(&mut buf)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&buf, PREFACE);
     }
 }

@@ -11,9 +11,8 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -65,9 +64,9 @@ impl Server {
         B::Error: Into<BoxError>,
         F: Future<Output = ()> + Send,
     {
-        let graceful = GracefulShutdown::new();
-        // HTTP/2 connections are ours, not hyper's: they watch this instead.
-        let (stop_h2, stopped) = watch::channel(false);
+        // Every connection watches this: `true` asks it to finish what it
+        // serves and close (HTTP/2 sends `GOAWAY`).
+        let (stop, stopped) = watch::channel(false);
         let builder = self.builder();
         let grace = self.shutdown_grace;
         let head_timeout = self.header_read_timeout;
@@ -99,7 +98,7 @@ impl Server {
             };
             let http1 = Http1 {
                 builder: builder.clone(),
-                graceful: graceful.watcher(),
+                shutdown: stopped.clone(),
                 service: WithConnection {
                     inner: service.clone(),
                     flag: io.flag().clone(),
@@ -141,36 +140,33 @@ impl Server {
         }
         drop(acceptor);
         drop(stopped); // `closed` waits for the connections' receivers only
-        let _ = stop_h2.send(true);
-        let _ = tokio::time::timeout(grace, async {
-            graceful.shutdown().await;
-            stop_h2.closed().await;
-        })
-        .await;
+        let _ = stop.send(true);
+        let _ = tokio::time::timeout(grace, stop.closed()).await;
         // Whatever did not finish within the grace period is aborted with the set.
         Ok(())
     }
 
-    fn builder(&self) -> auto::Builder<TokioExecutor> {
-        let mut builder = auto::Builder::new(TokioExecutor::new());
+    /// hyper's HTTP/1 server alone: HTTP/2 is served by `super::h2`, chosen
+    /// before hyper sees the connection, so hyper-util's `auto` builder
+    /// (which would read the preface a second time) is not needed.
+    fn builder(&self) -> http1::Builder {
+        let mut builder = http1::Builder::new();
         builder
-            .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout);
-        // HTTP/2 is served by `super::h2`, chosen before hyper sees the connection.
-        builder.http1_only()
+        builder
     }
 }
 
 /// An HTTP/1.1 connection, served by hyper.
 struct Http1<S> {
-    builder: auto::Builder<TokioExecutor>,
-    graceful: Watcher,
+    builder: http1::Builder,
+    shutdown: watch::Receiver<bool>,
     service: WithConnection<S>,
 }
 
 impl<S> Http1<S> {
-    async fn serve<B>(self, io: Rewind<ServerIo>)
+    async fn serve<B>(mut self, io: Rewind<ServerIo>)
     where
         S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + 'static,
         S::Future: Send + 'static,
@@ -181,8 +177,17 @@ impl<S> Http1<S> {
         let service = TowerToHyperService::new(self.service);
         let conn = self
             .builder
-            .serve_connection_with_upgrades(TokioIo::new(io), service);
-        let _ = self.graceful.watch(conn.into_owned()).await;
+            .serve_connection(TokioIo::new(io), service)
+            .with_upgrades();
+        let mut conn = std::pin::pin!(conn);
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = self.shutdown.wait_for(|stop| *stop) => {}
+        }
+        // Finish the request in flight, then close (an upgraded connection
+        // has left hyper and is not waited for).
+        conn.as_mut().graceful_shutdown();
+        let _ = conn.await;
     }
 }
 
