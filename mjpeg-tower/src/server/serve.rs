@@ -117,10 +117,13 @@ impl Server {
                             Err(_) => return,
                         },
                     };
+                    // Boxed, each in its own size: the task holds only
+                    // what its protocol needs (an HTTP/1.1 viewer is not
+                    // charged for HTTP/2's state, nor the other way round).
                     if is_h2 {
-                        h2.serve(io, service).await;
+                        Box::pin(h2.serve(io, service)).await;
                     } else {
-                        http1.serve(io).await;
+                        Box::pin(http1.serve(io)).await;
                     }
                 };
                 let mut conn = std::pin::pin!(conn);
