@@ -49,6 +49,8 @@ enum Inject {
     CapOverrun,
     /// Drop the NATS edge when the broker goes away.
     NatsEdge,
+    /// Leak 64 KiB on every third snapshot.
+    Memory,
 }
 
 fn main() -> ExitCode {

@@ -48,9 +48,14 @@ pub(super) struct Report {
     pub(super) baseline_rss_mib: f64,
     pub(super) peak_rss_mib: f64,
     pub(super) rss_slope_mib_per_min: Option<f64>,
-    /// The bound the slope was held to: `--max-rss-slope`, or 24 MiB over
-    /// the minutes fitted if that is more.
+    /// The bound the slope was held to: `--max-rss-slope`, or the step
+    /// allowance over the minutes fitted if that is more.
     pub(super) rss_slope_bound_mib_per_min: Option<f64>,
+    /// Whether the run was long enough for the RSS plateau check (and so
+    /// had no slope bound).
+    pub(super) rss_plateau_checked: bool,
+    /// `pinned at 1 MiB` (the default) or `glibc's own` (`--default-malloc`).
+    pub(super) mmap_threshold: &'static str,
     pub(super) phases: Vec<PhaseRow>,
     pub(super) watchers: Vec<WatcherResult>,
     pub(super) extras: Extras,
@@ -154,11 +159,18 @@ pub(super) fn print_summary(report: &Report) {
         report.rss_slope_bound_mib_per_min,
     ) {
         (Some(slope), Some(bound)) => format!("slope {slope:+.2} MiB/min (bound {bound:.2})"),
+        (Some(slope), None) if report.rss_plateau_checked => format!(
+            "slope {slope:+.2} MiB/min, held to the plateau (second half <= first half's peak + 5 MiB)"
+        ),
         _ => "slope not measured (run too short)".into(),
     };
     println!(
-        "soak: descriptors baseline {}, tasks baseline {}; RSS baseline {:.1} MiB, peak {:.1} MiB, {slope}",
-        report.baseline_fds, report.baseline_tasks, report.baseline_rss_mib, report.peak_rss_mib,
+        "soak: descriptors baseline {}, tasks baseline {}; RSS baseline {:.1} MiB, peak {:.1} MiB, {slope}; mmap threshold {}",
+        report.baseline_fds,
+        report.baseline_tasks,
+        report.baseline_rss_mib,
+        report.peak_rss_mib,
+        report.mmap_threshold,
     );
     let nats = report
         .extras

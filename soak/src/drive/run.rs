@@ -55,6 +55,8 @@ pub(super) struct Run {
     pub(super) last: ServerStats,
     pub(super) stats_failures: u32,
     pub(super) dead: bool,
+    /// What the server's malloc does with large blocks, for the report.
+    pub(super) mmap_threshold: &'static str,
 }
 
 impl Run {
@@ -80,9 +82,14 @@ impl Run {
         if let Some(url) = nats {
             cmd.args(["--nats", url]);
         }
-        if !args.default_malloc && std::env::var_os(MMAP_THRESHOLD).is_none() {
+        let mmap_threshold = if std::env::var_os(MMAP_THRESHOLD).is_some() {
+            "as MALLOC_MMAP_THRESHOLD_ says"
+        } else if args.default_malloc {
+            "glibc's own"
+        } else {
             cmd.env(MMAP_THRESHOLD, PINNED_MMAP_THRESHOLD.to_string());
-        }
+            "pinned at 1 MiB"
+        };
         let mut child = cmd
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
@@ -120,6 +127,7 @@ impl Run {
             last: ServerStats::default(),
             stats_failures: 0,
             dead: false,
+            mmap_threshold,
         })
     }
 
