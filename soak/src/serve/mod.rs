@@ -233,7 +233,10 @@ async fn snapshot(State(shared): State<Arc<Shared>>) -> Snapshot {
         Some(Inject::Task) if n % 3 == 0 => {
             tokio::spawn(std::future::pending::<()>());
         }
-        Some(Inject::Memory) if n % 3 == 0 => std::mem::forget(vec![1u8; 64 * 1024]),
+        // `black_box`, or the optimizer drops an allocation nobody reads.
+        Some(Inject::Memory) if n % 3 == 0 => {
+            std::hint::black_box(Box::leak(vec![1u8; 64 * 1024].into_boxed_slice()));
+        }
         _ => {}
     }
     shared.current().1.snapshot()
