@@ -343,7 +343,12 @@ async fn drive(args: &Args) -> Result<Report, String> {
         .map(|w| watch::score(&w.what, &w.sessions(), &run.last.retired))
         .collect();
     let extras = Extras {
-        tls: tls_tally.read(),
+        tls: {
+            // The longest wait is kept per phase (the tally's is reset after each).
+            let mut tls = tls_tally.read();
+            tls[4] = phases.iter().map(|p| p.tls[4]).max().unwrap_or(0);
+            tls
+        },
         bursts: tls_tally.bursts(),
         capped: capped_tally.read(),
         nats_skipped,
