@@ -41,6 +41,16 @@ enum Inject {
     Fd,
     /// Leak a task that never ends on every third snapshot.
     Task,
+    /// Serve HTTPS without the handshake and header read timeouts.
+    TlsTimeouts,
+    /// Serve HTTPS without the connection cap.
+    TlsCap,
+    /// Let `/capped` open twice its `max_clients`.
+    CapOverrun,
+    /// Drop the NATS edge when the broker goes away.
+    NatsEdge,
+    /// Leak 64 KiB on every third snapshot.
+    Memory,
 }
 
 fn main() -> ExitCode {

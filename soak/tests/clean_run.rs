@@ -26,7 +26,23 @@ fn a_short_clean_soak_holds_every_invariant() {
         server["faults"]["hubs_replaced"].as_u64().unwrap_or(0) >= 2,
         "{server}"
     );
-    for watcher in report["watchers"].as_array().expect("watchers") {
+    // Plain, HTTPS and h2 watchers.
+    let watchers = report["watchers"].as_array().expect("watchers");
+    assert_eq!(watchers.len(), 5, "{watchers:?}");
+    for watcher in watchers {
         assert!(watcher["received"].as_u64().unwrap_or(0) > 100, "{watcher}");
+    }
+    // The HTTPS limits, `/capped` and (with nats-server) the broker restarts ran.
+    let extras = &report["extras"];
+    let burst = &extras["bursts"][0];
+    assert!(burst["refused"].as_u64().unwrap_or(0) >= 40, "{burst}");
+    assert!(extras["tls"][2].as_u64().unwrap_or(0) > 0, "{extras}");
+    assert!(extras["capped"][1].as_u64().unwrap_or(0) > 0, "{extras}");
+    if mjpeg_nats::LocalBroker::find().is_ok() {
+        assert!(!extras["restarts"].as_array().expect("restarts").is_empty());
+        assert_eq!(
+            report["server"]["nats"]["edge_reconnects"],
+            extras["restarts"].as_array().map_or(0, Vec::len)
+        );
     }
 }

@@ -35,3 +35,35 @@ fn a_task_that_never_ends_fails_the_task_baseline_invariant() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("VIOLATION task_baseline"), "{stdout}");
 }
+
+#[test]
+fn half_open_tls_connections_left_open_fail_the_tls_half_open_invariant() {
+    let (code, stdout) = soak_with("tls-timeouts");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("VIOLATION tls_half_open"), "{stdout}");
+}
+
+#[test]
+fn a_burst_that_is_never_refused_fails_the_tls_cap_invariant() {
+    let (code, stdout) = soak_with("tls-cap");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("VIOLATION tls_cap"), "{stdout}");
+}
+
+#[test]
+fn a_route_that_lets_in_more_than_max_clients_fails_the_capped_max_invariant() {
+    let (code, stdout) = soak_with("cap-overrun");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("VIOLATION capped_max"), "{stdout}");
+}
+
+#[test]
+fn an_edge_that_gives_up_on_a_broker_restart_fails_the_nats_resume_invariant() {
+    if mjpeg_nats::LocalBroker::find().is_err() {
+        eprintln!("skipped: nats-server is not installed");
+        return;
+    }
+    let (code, stdout) = soak_with("nats-edge");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("VIOLATION nats_resume"), "{stdout}");
+}

@@ -21,7 +21,7 @@ const TASKS: &[(&str, &str)] = &[
     (
         "soak",
         "release build, a misbehaving server driven for N minutes, invariants checked every second; \
-         [--minutes N] [--json PATH] [--seed N]",
+         [--minutes N] [--json PATH] [--seed N] [--no-nats] [--default-malloc]",
     ),
     (
         "conformance",

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::stats::{REASONS, ServerStats};
+use crate::stats::{CappedStats, NatsStats, REASONS, ServerStats};
 
 /// Samples in a row a counting invariant may fail before it is a violation:
 /// callbacks run just after the layer's own count moves, so one sample can
@@ -95,6 +95,60 @@ impl Checker {
                 "empty_frames",
                 at_secs,
                 format!("the hub published {} empty frames", s.faults.empty_accepted),
+            );
+        }
+        self.capped(&s.capped, at_secs);
+        if let Some(nats) = &s.nats {
+            self.nats(nats, at_secs);
+        }
+    }
+
+    /// `/capped` never has more than its `max_clients` open, and counts its
+    /// streams as its callbacks do.
+    fn capped(&mut self, c: &CappedStats, at_secs: f64) {
+        if c.open > c.max_clients || c.peak > c.max_clients {
+            self.fail(
+                "capped_max",
+                at_secs,
+                format!(
+                    "/capped has {} streams open (at most {} at once) with max_clients {}",
+                    c.open, c.peak, c.max_clients
+                ),
+            );
+        }
+        let by_counts = c.connects as i64 - c.disconnects as i64;
+        self.persistent(
+            "capped_open",
+            c.open as i64 == by_counts,
+            at_secs,
+            format!(
+                "/capped has {} streams open, but connects - disconnects = {by_counts}",
+                c.open
+            ),
+        );
+    }
+
+    /// The origin accounts for every frame it took: published, dropped, or
+    /// (one at most) waiting to be sent; the edge passes on no more than it got.
+    fn nats(&mut self, n: &NatsStats, at_secs: f64) {
+        let accounted = n.origin_published + n.origin_dropped;
+        self.persistent(
+            "nats_counts",
+            accounted <= n.attempts && n.attempts <= accounted + 1,
+            at_secs,
+            format!(
+                "the origin took {} frames but published {} and dropped {}",
+                n.attempts, n.origin_published, n.origin_dropped
+            ),
+        );
+        if n.edge_published > n.origin_published + n.edge_latest_fetched {
+            self.fail(
+                "nats_counts",
+                at_secs,
+                format!(
+                    "the edge published {} frames, the origin only {} (+{} latest fetched)",
+                    n.edge_published, n.origin_published, n.edge_latest_fetched
+                ),
             );
         }
     }

@@ -93,6 +93,11 @@ impl Load {
         Self { stop, tasks }
     }
 
+    /// Where more clients of this phase go, and the signal they stop on.
+    pub(super) fn tasks(&mut self) -> (&mut JoinSet<()>, watch::Receiver<bool>) {
+        (&mut self.tasks, self.stop.subscribe())
+    }
+
     /// Tells the clients to stop, waits up to 5 s, then drops the rest
     /// (closing their sockets).
     pub(super) async fn stop(mut self) {
@@ -257,7 +262,7 @@ impl Client {
 }
 
 /// Reads until `want` bytes, the end, an error or `limit`.
-async fn read_up_to(socket: &mut TcpStream, want: usize, limit: Duration) {
+pub(super) async fn read_up_to(socket: &mut TcpStream, want: usize, limit: Duration) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut got = 0;
     let _ = timeout(limit, async {

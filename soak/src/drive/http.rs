@@ -5,18 +5,19 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// The largest response head read.
 const MAX_HEAD: usize = 16 * 1024;
 
-/// A response's status line and content type.
+/// A response's status line, content type and `Retry-After`.
 #[derive(Debug)]
 pub(super) struct Head {
     pub(super) status: u16,
     pub(super) content_type: Option<String>,
+    pub(super) retry_after: Option<String>,
 }
 
 fn timed_out() -> io::Error {
@@ -41,15 +42,25 @@ pub(super) async fn get(
 /// Connects, sends `GET path` and reads the response head; returns the
 /// socket, the head and the body bytes read past it.
 pub(super) async fn open(addr: SocketAddr, path: &str) -> io::Result<(TcpStream, Head, Vec<u8>)> {
-    let mut socket = TcpStream::connect(addr).await?;
+    let socket = TcpStream::connect(addr).await?;
+    request(socket, path).await
+}
+
+/// Sends `GET path` (HTTP/1.0: the server closes after the response) on
+/// `socket` and reads the response head.
+pub(super) async fn request<S>(mut socket: S, path: &str) -> io::Result<(S, Head, Vec<u8>)>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let request = format!("GET {path} HTTP/1.0\r\nHost: soak\r\n\r\n");
     socket.write_all(request.as_bytes()).await?;
+    socket.flush().await?;
     let (head, rest) = read_head(&mut socket).await?;
     Ok((socket, head, rest))
 }
 
 /// Reads a response head within 10 s.
-pub(super) async fn read_head(socket: &mut TcpStream) -> io::Result<(Head, Vec<u8>)> {
+pub(super) async fn read_head<S: AsyncRead + Unpin>(socket: &mut S) -> io::Result<(Head, Vec<u8>)> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
@@ -85,14 +96,21 @@ fn parse_head(head: &[u8]) -> io::Result<Head> {
         .and_then(|l| l.split(' ').nth(1))
         .and_then(|s| s.parse().ok())
         .ok_or_else(bad)?;
-    let content_type = lines.find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.eq_ignore_ascii_case("content-type")
-            .then(|| value.trim().to_owned())
-    });
+    let (mut content_type, mut retry_after) = (None, None);
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("content-type") {
+            content_type = Some(value.trim().to_owned());
+        } else if name.eq_ignore_ascii_case("retry-after") {
+            retry_after = Some(value.trim().to_owned());
+        }
+    }
     Ok(Head {
         status,
         content_type,
+        retry_after,
     })
 }
 
@@ -101,7 +119,7 @@ mod tests {
     #[test]
     fn parses_status_and_content_type() {
         let head = super::parse_head(
-            b"HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=b\r\nx: y",
+            b"HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=b\r\nx: y\r\nretry-after: 2",
         )
         .unwrap();
         assert_eq!(head.status, 200);
@@ -109,6 +127,7 @@ mod tests {
             head.content_type.as_deref(),
             Some("multipart/x-mixed-replace; boundary=b")
         );
+        assert_eq!(head.retry_after.as_deref(), Some("2"));
         assert!(super::parse_head(b"garbage").is_err());
     }
 }

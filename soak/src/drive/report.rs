@@ -3,6 +3,9 @@
 use serde::Serialize;
 
 use super::check::{Violation, reasons_text};
+use super::extras::Extras;
+use super::nats::Restart;
+use super::tls_load::Burst;
 use super::watch::WatcherResult;
 use crate::stats::ServerStats;
 
@@ -24,6 +27,15 @@ pub(super) struct PhaseRow {
     pub(super) quiet_fds: u64,
     pub(super) quiet_tasks: u64,
     pub(super) quiet_rss_mib: f64,
+    /// HTTPS: churn, churn over h2, half-open closed, half-open not closed,
+    /// the longest a half-open connection waited to be closed (ms).
+    pub(super) tls: [u64; 5],
+    /// The burst past the HTTPS connection cap.
+    pub(super) burst: Option<Burst>,
+    /// `/capped`: streams served, refusals seen.
+    pub(super) capped: [u64; 2],
+    /// The NATS broker's restart.
+    pub(super) restart: Option<Restart>,
 }
 
 /// Everything the run measured, written with `--json`.
@@ -36,11 +48,17 @@ pub(super) struct Report {
     pub(super) baseline_rss_mib: f64,
     pub(super) peak_rss_mib: f64,
     pub(super) rss_slope_mib_per_min: Option<f64>,
-    /// The bound the slope was held to: `--max-rss-slope`, or 24 MiB over
-    /// the minutes fitted if that is more.
+    /// The bound the slope was held to: `--max-rss-slope`, or the step
+    /// allowance over the minutes fitted if that is more.
     pub(super) rss_slope_bound_mib_per_min: Option<f64>,
+    /// Whether the run was long enough for the RSS plateau check (and so
+    /// had no slope bound).
+    pub(super) rss_plateau_checked: bool,
+    /// `pinned at 1 MiB` (the default) or `glibc's own` (`--default-malloc`).
+    pub(super) mmap_threshold: &'static str,
     pub(super) phases: Vec<PhaseRow>,
     pub(super) watchers: Vec<WatcherResult>,
+    pub(super) extras: Extras,
     pub(super) server: ServerStats,
     pub(super) violations: Vec<Violation>,
 }
@@ -86,6 +104,36 @@ pub(super) fn print_row(row: &PhaseRow) {
         row.quiet_rss_mib,
         reasons_text(&row.reasons),
     );
+    let t = &row.tls;
+    let burst = row.burst.as_ref().map_or_else(
+        || "no burst".to_owned(),
+        |b| {
+            format!(
+                "burst {}: {} in, {} refused, {} errors, served again after {}",
+                b.size,
+                b.accepted,
+                b.refused,
+                b.errors,
+                b.recovered_ms
+                    .map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms"))
+            )
+        },
+    );
+    let restart = row.restart.as_ref().map_or_else(
+        || "no NATS restart".to_owned(),
+        |r| {
+            format!(
+                "NATS down {} ms, frames back after {}",
+                r.down_ms,
+                r.resumed_ms
+                    .map_or_else(|| "never".to_owned(), |ms| format!("{ms} ms"))
+            )
+        },
+    );
+    println!(
+        "{:>20} https: {} churn ({} h2), half-open {} closed (slowest {} ms) {} not; {burst}; capped: {} served, {} refused; {restart}",
+        "", t[0], t[1], t[2], t[4], t[3], row.capped[0], row.capped[1],
+    );
 }
 
 pub(super) fn print_summary(report: &Report) {
@@ -111,15 +159,29 @@ pub(super) fn print_summary(report: &Report) {
         report.rss_slope_bound_mib_per_min,
     ) {
         (Some(slope), Some(bound)) => format!("slope {slope:+.2} MiB/min (bound {bound:.2})"),
+        (Some(slope), None) if report.rss_plateau_checked => format!(
+            "slope {slope:+.2} MiB/min, held to the plateau (second half <= first half's peak + 5 MiB)"
+        ),
         _ => "slope not measured (run too short)".into(),
     };
     println!(
-        "soak: descriptors baseline {}, tasks baseline {}; RSS baseline {:.1} MiB, peak {:.1} MiB, {slope}",
-        report.baseline_fds, report.baseline_tasks, report.baseline_rss_mib, report.peak_rss_mib,
+        "soak: descriptors baseline {}, tasks baseline {}; RSS baseline {:.1} MiB, peak {:.1} MiB, {slope}; mmap threshold {}",
+        report.baseline_fds,
+        report.baseline_tasks,
+        report.baseline_rss_mib,
+        report.peak_rss_mib,
+        report.mmap_threshold,
     );
-    for (i, w) in report.watchers.iter().enumerate() {
+    let nats = report
+        .extras
+        .nats_watchers
+        .iter()
+        .map(|w| (w, " (NATS: not scored)"));
+    let all = report.watchers.iter().map(|w| (w, "")).chain(nats);
+    for (i, (w, note)) in all.enumerate() {
         println!(
-            "soak: watcher {i}: {} of {} frames ({:.2}%) over {} sessions",
+            "soak: watcher {i} ({}): {} of {} frames ({:.2}%) over {} sessions{note}",
+            w.what,
             w.received,
             w.expected,
             w.ratio * 100.0,

@@ -10,8 +10,19 @@ use tokio::process::{Child, ChildStdout, Command};
 use tokio::time::{Instant, sleep, timeout};
 
 use super::check::{self, Checker};
+use super::conn::Tls;
 use super::{Args, FD_SLACK, TASK_SLACK, http};
 use crate::stats::ServerStats;
+
+/// glibc malloc's tunable for the size from which allocations get their own
+/// `mmap` (and go back to the system when freed). Left alone, glibc raises it
+/// to the size of the largest block freed (up to 32 MiB): after the first 5 MB
+/// frame is freed, later ones come from the heap and stay there as free
+/// holes, and RSS climbs in 5 MiB steps while the heap in use stays flat.
+pub(super) const MMAP_THRESHOLD: &str = "MALLOC_MMAP_THRESHOLD_";
+
+/// The threshold the driver pins: 1 MiB, above every ordinary frame.
+pub(super) const PINNED_MMAP_THRESHOLD: u32 = 1024 * 1024;
 
 /// One sample of the server from outside.
 #[derive(Clone, Copy, Debug)]
@@ -33,6 +44,8 @@ pub(super) struct Baseline {
 /// The running server and what was seen of it.
 pub(super) struct Run {
     pub(super) addr: SocketAddr,
+    /// The HTTPS listener and a client trusting its certificate.
+    pub(super) tls: Tls,
     pub(super) pid: u32,
     pub(super) child: Child,
     _stdout: BufReader<ChildStdout>,
@@ -42,11 +55,14 @@ pub(super) struct Run {
     pub(super) last: ServerStats,
     pub(super) stats_failures: u32,
     pub(super) dead: bool,
+    /// What the server's malloc does with large blocks, for the report.
+    pub(super) mmap_threshold: &'static str,
 }
 
 impl Run {
-    /// Starts `soak serve` (this same executable) and reads its address.
-    pub(super) async fn start(args: &Args) -> Result<Self, String> {
+    /// Starts `soak serve` (this same executable), fed over the NATS broker
+    /// at `nats` if given, and reads its addresses.
+    pub(super) async fn start(args: &Args, nats: Option<&str>) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("own executable: {e}"))?;
         let replace_every = (args.minutes * 60.0 / 8.0).clamp(4.0, 20.0);
         let mut cmd = Command::new(&exe);
@@ -63,6 +79,17 @@ impl Run {
                 .unwrap_or_default();
             cmd.args(["--inject-leak", &name]);
         }
+        if let Some(url) = nats {
+            cmd.args(["--nats", url]);
+        }
+        let mmap_threshold = if std::env::var_os(MMAP_THRESHOLD).is_some() {
+            "as MALLOC_MMAP_THRESHOLD_ says"
+        } else if args.default_malloc {
+            "glibc's own"
+        } else {
+            cmd.env(MMAP_THRESHOLD, PINNED_MMAP_THRESHOLD.to_string());
+            "pinned at 1 MiB"
+        };
         let mut child = cmd
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
@@ -81,8 +108,16 @@ impl Run {
             .trim()
             .parse()
             .map_err(|_| format!("the server printed {line:?}, not an address"))?;
+        line.clear();
+        timeout(Duration::from_secs(20), stdout.read_line(&mut line))
+            .await
+            .map_err(|_| "the server printed no HTTPS address within 20 s")?
+            .map_err(|e| format!("server stdout: {e}"))?;
+        let tls = parse_tls_line(&line)
+            .ok_or_else(|| format!("the server printed {line:?}, not `tls ADDR CERT`"))??;
         Ok(Self {
             addr,
+            tls,
             pid,
             child,
             _stdout: stdout,
@@ -92,6 +127,7 @@ impl Run {
             last: ServerStats::default(),
             stats_failures: 0,
             dead: false,
+            mmap_threshold,
         })
     }
 
@@ -198,6 +234,19 @@ impl Run {
         (fds, tasks)
     }
 
+    /// Once a phase's load is gone, `/capped` has no stream open and serves
+    /// a new viewer: every slot came back.
+    pub(super) async fn capped_slots_back(&mut self) {
+        let open = self.last.capped.open;
+        let status = super::capped::probe(self.addr).await;
+        if open != 0 || status != Some(200) {
+            let at = self.secs();
+            let detail =
+                format!("after the load /capped has {open} streams open and answers {status:?}");
+            self.checker.fail("capped_slots", at, detail);
+        }
+    }
+
     /// After the last phase and the watchers: every stream ends and is
     /// counted, and the descriptors are back at the baseline.
     pub(super) async fn finish(&mut self, baseline: Baseline) {
@@ -247,12 +296,14 @@ impl Run {
         }
         by_reason[5] +=
             check::metric_sum(&text, "mjpeg_disconnects_total", Some("memory_budget")) as u64;
+        // The metrics count every layer's viewers: `/capped` has a layer of its own.
         let s = &self.last;
-        if viewers != 0.0 || queued != 0.0 || by_reason != s.reasons {
+        let reasons: [u64; 6] = std::array::from_fn(|i| s.reasons[i] + s.capped.reasons[i]);
+        if viewers != 0.0 || queued != 0.0 || by_reason != reasons {
             let detail = format!(
                 "metrics: {viewers} viewers, {queued} bytes queued, disconnects {} ; callbacks: {}",
                 check::reasons_text(&by_reason),
-                check::reasons_text(&s.reasons)
+                check::reasons_text(&reasons)
             );
             self.checker.fail("metrics_agree", at, detail);
         }
@@ -274,4 +325,19 @@ impl Run {
         }
         Some((check::slope(&points)?, span))
     }
+}
+
+/// `tls <address> <certificate DER in hex>`, as `soak serve` prints it.
+fn parse_tls_line(line: &str) -> Option<Result<Tls, String>> {
+    let mut words = line.split_whitespace();
+    if words.next()? != "tls" {
+        return None;
+    }
+    let addr = words.next()?.parse().ok()?;
+    let hex = words.next()?;
+    let der = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    Some(Tls::new(addr, der))
 }

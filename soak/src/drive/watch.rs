@@ -1,17 +1,16 @@
-//! Viewers that watch the hub for the whole run and count their frames;
+//! Viewers that watch a hub for the whole run and count their frames;
 //! when the hub is replaced they get the close delimiter and reconnect.
 
-use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use mjpeg_axum::decode::Decoder;
 use serde::Serialize;
-use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 use tokio::time::{sleep, timeout};
 
-use super::http;
+use super::conn::{self, Target};
 use crate::payload;
 
 /// One connection of a watcher: frames of one hub generation.
@@ -29,6 +28,8 @@ pub(super) struct Session {
 /// A watcher's result: frames received against frames published while it was connected.
 #[derive(Clone, Debug, Serialize)]
 pub(super) struct WatcherResult {
+    /// What it watched: `plain /hub`, `https h2 /hub`, ...
+    pub(super) what: String,
     pub(super) sessions: usize,
     pub(super) received: u64,
     pub(super) expected: u64,
@@ -38,21 +39,53 @@ pub(super) struct WatcherResult {
 /// The sessions of one watcher, shared with the driver.
 pub(super) type Sessions = Arc<Mutex<Vec<Session>>>;
 
-/// Watches `/hub` until `stopped`.
-pub(super) async fn run(addr: SocketAddr, sessions: Sessions, mut stopped: watch::Receiver<bool>) {
+/// One whole-run watcher: where it watches, its sessions, and the last
+/// frame number it received (for the driver's resume checks).
+#[derive(Clone, Debug)]
+pub(super) struct Watcher {
+    pub(super) what: String,
+    pub(super) target: Target,
+    pub(super) path: &'static str,
+    pub(super) sessions: Sessions,
+    pub(super) last_seq: Arc<AtomicU64>,
+}
+
+impl Watcher {
+    pub(super) fn new(what: &str, target: Target, path: &'static str) -> Self {
+        Self {
+            what: what.to_owned(),
+            target,
+            path,
+            sessions: Sessions::default(),
+            last_seq: Arc::default(),
+        }
+    }
+
+    /// Its sessions so far, the one in progress not included.
+    pub(super) fn sessions(&self) -> Vec<Session> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Watches until `stopped`.
+pub(super) async fn run(watcher: Watcher, mut stopped: watch::Receiver<bool>) {
+    let sessions = &watcher.sessions;
     loop {
         if *stopped.borrow() {
             return;
         }
         let mut session = Session::default();
         tokio::select! {
-            result = watch_once(addr, &mut session) => {
+            result = watch_once(&watcher, &mut session) => {
                 let retry = if result.is_err() { 100 } else { 10 };
-                push(&sessions, session);
+                push(sessions, session);
                 sleep(Duration::from_millis(retry)).await;
             }
             _ = stopped_signal(&mut stopped) => {
-                push(&sessions, session);
+                push(sessions, session);
                 return;
             }
         }
@@ -68,16 +101,15 @@ fn push(sessions: &Sessions, session: Session) {
     }
 }
 
-async fn watch_once(addr: SocketAddr, session: &mut Session) -> std::io::Result<()> {
+async fn watch_once(watcher: &Watcher, session: &mut Session) -> std::io::Result<()> {
     let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
-    let (mut socket, head, rest) = http::open(addr, "/hub").await?;
+    let (head, rest, mut body) = conn::open(&watcher.target, watcher.path).await?;
     if head.status != 200 {
         return Err(bad(format!("status {}", head.status)));
     }
     let content_type = head.content_type.unwrap_or_default();
     let mut decoder = Decoder::from_content_type(&content_type).map_err(|e| bad(e.to_string()))?;
     decoder.push(&rest);
-    let mut buf = vec![0u8; 256 * 1024];
     loop {
         while let Some(part) = decoder.next_part().map_err(|e| bad(e.to_string()))? {
             let Some((generation, seq)) = payload::parse(&part.body) else {
@@ -95,26 +127,27 @@ async fn watch_once(addr: SocketAddr, session: &mut Session) -> std::io::Result<
                 session.last = seq;
                 session.received += 1;
             }
+            watcher.last_seq.fetch_max(seq, Relaxed);
         }
         if decoder.is_closed() {
             session.closed = true;
             return Ok(());
         }
         // Stalls last at most 4 s and heartbeats come every second.
-        let n = timeout(Duration::from_secs(15), socket.read(&mut buf))
+        let chunk = timeout(Duration::from_secs(15), body.chunk())
             .await
             .map_err(|_| bad("no bytes for 15 s".into()))??;
-        if n == 0 {
+        if chunk.is_empty() {
             return Err(bad("closed without the close delimiter".into()));
         }
-        decoder.push(&buf[..n]);
+        decoder.push(&chunk);
     }
 }
 
 /// Frames received against frames published while connected: for a session
 /// that the hub's stop ended, up to that hub's last frame (`retired`);
 /// otherwise up to the last frame received.
-pub(super) fn score(sessions: &[Session], retired: &[(u64, u64)]) -> WatcherResult {
+pub(super) fn score(what: &str, sessions: &[Session], retired: &[(u64, u64)]) -> WatcherResult {
     let (mut received, mut expected) = (0, 0);
     for s in sessions {
         let end = if s.closed {
@@ -134,6 +167,7 @@ pub(super) fn score(sessions: &[Session], retired: &[(u64, u64)]) -> WatcherResu
         received as f64 / expected as f64
     };
     WatcherResult {
+        what: what.to_owned(),
         sessions: sessions.len(),
         received,
         expected,
@@ -168,7 +202,7 @@ mod tests {
                 closed: false,
             },
         ];
-        let r = score(&sessions, &[(1, 19)]);
+        let r = score("test", &sessions, &[(1, 19)]);
         assert_eq!((r.received, r.expected), (20, 25));
         assert!((r.ratio - 0.8).abs() < 1e-9);
     }

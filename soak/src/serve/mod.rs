@@ -3,11 +3,17 @@
 //!
 //! Routes: `/hub` (the current [`FrameHub`], replaced every so often),
 //! `/stream` (a per-request stream that may stall, fail or panic),
-//! `/snapshot` and `/stats` (JSON, see [`ServerStats`]).
+//! `/capped` (the hub behind a small `max_clients`), `/nats` (a hub fed over
+//! NATS, with `--nats`), `/hold` (answers after 5 s), `/snapshot` and
+//! `/stats` (JSON, see [`ServerStats`]); over plain HTTP and, through our
+//! `Server` with small limits, HTTPS.
 
+pub(crate) mod capped;
 mod counts;
+mod nats;
 mod producer;
 mod stream;
+pub(crate) mod tls;
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -17,12 +23,16 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::Listener as _;
 use axum::{Json, Router};
 use mjpeg_axum::{FrameHub, Mjpeg, MjpegLayer, Snapshot, Subscribe};
 
+use self::capped::Capped;
 use self::counts::{Counts, FaultCounts};
+use self::nats::Nats;
 use crate::Inject;
 use crate::rng::Rng;
 use crate::stats::ServerStats;
@@ -36,6 +46,9 @@ pub(crate) struct Args {
     /// Mean seconds between hub replacements.
     #[arg(long, default_value_t = 20.0)]
     replace_every: f64,
+    /// Run `/nats`, a hub fed over the NATS broker at this URL.
+    #[arg(long)]
+    nats: Option<String>,
     /// Plant a fault (for the soak's own tests).
     #[arg(long, value_enum, hide = true)]
     inject_leak: Option<Inject>,
@@ -60,6 +73,8 @@ struct Shared {
     replace_every: Duration,
     inject: Option<Inject>,
     snapshots: AtomicU64,
+    capped: Capped,
+    nats: Option<Arc<Nats>>,
 }
 
 impl Shared {
@@ -109,6 +124,7 @@ async fn serve(args: Args) -> Result<std::process::ExitCode, String> {
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .map_err(|e| format!("metrics recorder: {e}"))?;
+    let metrics_handle = metrics.clone();
     let counts = Arc::new(Counts {
         skip_tenth: args.inject_leak == Some(Inject::DisconnectCount),
         ..Counts::default()
@@ -118,6 +134,12 @@ async fn serve(args: Args) -> Result<std::process::ExitCode, String> {
         .heartbeat(Some(Duration::from_secs(1)))
         .on_connect(move |_| on_connect.connected())
         .on_disconnect(move |e| on_disconnect.disconnected(e.reason));
+    let nats = match &args.nats {
+        Some(url) => Some(Nats::start(url, args.inject_leak).await?),
+        None => None,
+    };
+    let capped = Capped::new(args.inject_leak);
+    let capped_layer = capped.layer.clone();
     let shared = Arc::new(Shared {
         layer: layer.clone(),
         counts,
@@ -130,11 +152,22 @@ async fn serve(args: Args) -> Result<std::process::ExitCode, String> {
         replace_every: Duration::from_secs_f64(args.replace_every.max(0.5)),
         inject: args.inject_leak,
         snapshots: AtomicU64::new(0),
+        capped,
+        nats,
     });
     let app = Router::new()
         .route("/", get(|| async { "mjpeg-tower soak server\n" }))
         .route("/hub", get(hub))
         .route("/stream", get(per_request))
+        .route("/capped", get(hub).layer(capped_layer))
+        .route("/nats", get(nats_hub))
+        .route(
+            "/hold",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                StatusCode::NO_CONTENT
+            }),
+        )
         .route("/snapshot", get(snapshot))
         .route("/stats", get(stats))
         .route(
@@ -150,8 +183,20 @@ async fn serve(args: Args) -> Result<std::process::ExitCode, String> {
         .await
         .map_err(|e| format!("bind: {e}"))?;
     let addr = listener.local_addr().map_err(|e| format!("address: {e}"))?;
-    println!("{addr}");
+    let tls = tls::start(app.clone(), args.inject_leak).await?;
+    println!("{addr}\n{tls}");
     tokio::spawn(producer::run(shared));
+    // `install_recorder` runs no upkeep: without it every latency sample
+    // stays in the histograms' buckets until `/metrics` is read, which the
+    // driver does once, at the end (heaptrack: 110 KB a minute).
+    let upkeep = metrics_handle.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -163,6 +208,13 @@ async fn serve(args: Args) -> Result<std::process::ExitCode, String> {
 
 async fn hub(State(shared): State<Arc<Shared>>) -> Subscribe {
     shared.current().1.subscribe()
+}
+
+async fn nats_hub(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.nats {
+        Some(nats) => nats.hub.subscribe().into_response(),
+        None => (StatusCode::NOT_FOUND, "no NATS here").into_response(),
+    }
 }
 
 async fn per_request(State(shared): State<Arc<Shared>>) -> Mjpeg {
@@ -180,6 +232,10 @@ async fn snapshot(State(shared): State<Arc<Shared>>) -> Snapshot {
         }
         Some(Inject::Task) if n % 3 == 0 => {
             tokio::spawn(std::future::pending::<()>());
+        }
+        // `black_box`, or the optimizer drops an allocation nobody reads.
+        Some(Inject::Memory) if n % 3 == 0 => {
+            std::hint::black_box(Box::leak(vec![1u8; 64 * 1024].into_boxed_slice()));
         }
         _ => {}
     }
@@ -220,6 +276,8 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Json<ServerStats> {
         .copied()
         .collect();
     out.faults = shared.faults.read();
+    out.capped = shared.capped.read();
+    out.nats = shared.nats.as_ref().map(|n| n.read());
     out.tasks = tokio::runtime::Handle::current()
         .metrics()
         .num_alive_tasks() as u64;
