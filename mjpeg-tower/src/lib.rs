@@ -124,7 +124,11 @@
 //! # Metrics
 //! With the `metrics` feature, install a recorder (e.g.
 //! `metrics-exporter-prometheus`) before viewers connect: each viewer
-//! registers its handles once, when it connects.
+//! registers its handles once, when it connects. The latency histogram
+//! records a sample for every frame sent: a recorder that keeps samples until
+//! they are drained (`metrics-exporter-prometheus`'s `install_recorder`)
+//! needs its upkeep run periodically (`PrometheusHandle::run_upkeep` every few
+//! seconds), or memory grows while nobody scrapes.
 //!
 //! | metric | kind | labels |
 //! |---|---|---|

@@ -88,6 +88,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The recorder keeps every latency sample until upkeep drains it: run
+    // it every few seconds, whether or not anyone scrapes `/metrics`.
+    let upkeep = metrics.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
     let listener = match mjpeg_axum::listener(args.addr).await {
         Ok(listener) => listener,
         Err(err) => {
