@@ -36,11 +36,9 @@ pub(super) struct Pipe {
     flag: StallFlag,
 }
 
-/// Why sending stopped early.
-enum Stop {
-    /// The client reset the stream, the connection failed, or the stream stalled.
-    Gone,
-}
+/// Sending stopped early: the client reset the stream, the connection
+/// failed, or the stream stalled and was reset.
+struct Gone;
 
 impl Pipe {
     pub(super) fn new(
@@ -72,7 +70,7 @@ impl Pipe {
         loop {
             let frame = poll_fn(|cx| {
                 if self.tx.poll_reset(cx).is_ready() {
-                    return Poll::Ready(Err(Stop::Gone));
+                    return Poll::Ready(Err(Gone));
                 }
                 // The error is not kept: the stream is reset either way.
                 body.as_mut()
@@ -81,7 +79,7 @@ impl Pipe {
             })
             .await;
             let frame = match frame {
-                Err(Stop::Gone) => return,
+                Err(Gone) => return,
                 Ok(None) => {
                     let _ = self.tx.send_data(Bytes::new(), true);
                     return;
@@ -111,9 +109,9 @@ impl Pipe {
 
     /// Sends `data` in pieces no larger than the capacity assigned, so every
     /// byte handed to `h2` counts against the stream's window.
-    async fn send(&mut self, mut data: Bytes, end: bool) -> Result<(), Stop> {
+    async fn send(&mut self, mut data: Bytes, end: bool) -> Result<(), Gone> {
         if data.is_empty() {
-            return self.tx.send_data(data, end).map_err(|_| Stop::Gone);
+            return self.tx.send_data(data, end).map_err(|_| Gone);
         }
         loop {
             self.tx.reserve_capacity(data.len());
@@ -126,9 +124,7 @@ impl Pipe {
             };
             self.sent += piece.len() as u64;
             let last = data.is_empty();
-            self.tx
-                .send_data(piece, end && last)
-                .map_err(|_| Stop::Gone)?;
+            self.tx.send_data(piece, end && last).map_err(|_| Gone)?;
             if last {
                 return Ok(());
             }
@@ -136,7 +132,7 @@ impl Pipe {
     }
 
     /// Waits for send capacity; resets the stream if it stalls.
-    async fn capacity(&mut self) -> Result<usize, Stop> {
+    async fn capacity(&mut self) -> Result<usize, Gone> {
         let capacity = self.tx.capacity();
         if capacity > 0 {
             return Ok(capacity);
@@ -156,10 +152,10 @@ impl Pipe {
         poll_fn(|cx| self.poll_capacity(cx)).await
     }
 
-    fn poll_capacity(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, Stop>> {
+    fn poll_capacity(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, Gone>> {
         loop {
             if self.tx.poll_reset(cx).is_ready() {
-                return Poll::Ready(Err(Stop::Gone));
+                return Poll::Ready(Err(Gone));
             }
             match self.tx.poll_capacity(cx) {
                 Poll::Ready(Some(Ok(_))) => {
@@ -169,7 +165,7 @@ impl Pipe {
                     }
                     continue;
                 }
-                Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(Err(Stop::Gone)),
+                Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(Err(Gone)),
                 Poll::Pending => {}
             }
             let (Some(timer), Some(timeout)) = (&mut self.timer, self.stall) else {
@@ -187,7 +183,7 @@ impl Pipe {
                 // The client gave this stream no window for the whole timeout.
                 self.flag.set();
                 self.tx.send_reset(Reason::CANCEL);
-                return Poll::Ready(Err(Stop::Gone));
+                return Poll::Ready(Err(Gone));
             }
             // Held back by the connection's window, which siblings hold: not this viewer's stall.
             timer.as_mut().reset(Instant::now() + timeout);

@@ -18,13 +18,15 @@ use crate::lifecycle::info::{RemoteAddr, StallFlag};
 use crate::lifecycle::outcome::BoxError;
 use crate::server::body::RequestBody;
 
-/// Headers that only mean something for one HTTP/1 connection; HTTP/2 forbids them.
-const CONNECTION_HEADERS: [HeaderName; 5] = [
+/// Headers that only mean something for one HTTP/1 connection; HTTP/2
+/// forbids them (`te` is allowed in requests only).
+const CONNECTION_HEADERS: [HeaderName; 6] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
     header::TRANSFER_ENCODING,
     header::UPGRADE,
+    header::TE,
 ];
 
 /// What a stream needs from its connection.
@@ -110,9 +112,6 @@ fn prepare(headers: &mut HeaderMap) {
     }
     for name in &CONNECTION_HEADERS {
         headers.remove(name);
-    }
-    if headers.get(header::TE).is_some() {
-        headers.remove(header::TE);
     }
     headers.entry(header::DATE).or_insert_with(|| {
         HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::now()))
