@@ -18,12 +18,11 @@ use http_body_util::StreamBody;
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
-use tokio::net::TcpSocket;
 use tokio::sync::watch;
 
 use mjpeg_tower::Boundary;
 
-use super::raw::{BLOCK, RAW_SEND_BUFFER, RawPart, raw_part};
+use super::raw::{BLOCK, RawPart, listen, produce};
 use super::{Opts, StatsFn};
 
 pub(super) async fn start_hyper(
@@ -32,28 +31,9 @@ pub(super) async fn start_hyper(
     payloads: Vec<Bytes>,
     published: Arc<AtomicU64>,
 ) -> Result<(StatsFn, SocketAddr), String> {
-    let socket = TcpSocket::new_v4().map_err(|e| e.to_string())?;
-    socket.set_reuseaddr(true).map_err(|e| e.to_string())?;
-    socket
-        .set_send_buffer_size(RAW_SEND_BUFFER)
-        .map_err(|e| e.to_string())?;
-    socket.bind(addr).map_err(|e| format!("bind {addr}: {e}"))?;
-    let listener = socket.listen(1024).map_err(|e| e.to_string())?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let first = Arc::new(raw_part(&payloads[0], published.fetch_add(1, Relaxed)));
-    let (tx, rx) = watch::channel(first);
+    let (listener, local) = listen(addr)?;
     let period = Duration::from_secs_f64(1.0 / opts.fps);
-    let p = Arc::clone(&published);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(period);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let seq = p.fetch_add(1, Relaxed);
-            let base = &payloads[(seq % payloads.len() as u64) as usize];
-            tx.send_replace(Arc::new(raw_part(base, seq)));
-        }
-    });
+    let rx = produce(payloads, Arc::clone(&published), period);
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {

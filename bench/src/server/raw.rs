@@ -48,6 +48,41 @@ struct RawCounters {
     frames_sent: AtomicU64,
     bytes_sent: AtomicU64,
 }
+/// A listener on `addr` with the send buffer the library's `Server` uses
+/// (accepted sockets inherit it), and its address.
+pub(super) fn listen(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), String> {
+    let socket = TcpSocket::new_v4().map_err(|e| e.to_string())?;
+    socket.set_reuseaddr(true).map_err(|e| e.to_string())?;
+    socket
+        .set_send_buffer_size(RAW_SEND_BUFFER)
+        .map_err(|e| e.to_string())?;
+    socket.bind(addr).map_err(|e| format!("bind {addr}: {e}"))?;
+    let listener = socket.listen(1024).map_err(|e| e.to_string())?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    Ok((listener, local))
+}
+
+/// Publishes a new pre-encoded part every `period` (counted in `published`),
+/// starting with one at once; connections watch the receiver.
+pub(super) fn produce(
+    payloads: Vec<Bytes>,
+    published: Arc<AtomicU64>,
+    period: Duration,
+) -> watch::Receiver<Arc<RawPart>> {
+    let first = Arc::new(raw_part(&payloads[0], published.fetch_add(1, Relaxed)));
+    let (tx, rx) = watch::channel(first);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let seq = published.fetch_add(1, Relaxed);
+            let base = &payloads[(seq % payloads.len() as u64) as usize];
+            tx.send_replace(Arc::new(raw_part(base, seq)));
+        }
+    });
+    rx
+}
 
 pub(super) async fn start_raw(
     opts: &Opts,
@@ -55,18 +90,7 @@ pub(super) async fn start_raw(
     payloads: Vec<Bytes>,
     published: Arc<AtomicU64>,
 ) -> Result<(StatsFn, SocketAddr), String> {
-    let socket = TcpSocket::new_v4().map_err(|e| e.to_string())?;
-    socket.set_reuseaddr(true).map_err(|e| e.to_string())?;
-    // Accepted sockets inherit it: the same kernel buffering as the library's `Server`.
-    socket
-        .set_send_buffer_size(RAW_SEND_BUFFER)
-        .map_err(|e| e.to_string())?;
-    socket.bind(addr).map_err(|e| format!("bind {addr}: {e}"))?;
-    let listener = socket.listen(1024).map_err(|e| e.to_string())?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-
-    let first = Arc::new(raw_part(&payloads[0], published.fetch_add(1, Relaxed)));
-    let (tx, rx) = watch::channel(first);
+    let (listener, local) = listen(addr)?;
     let counters = Arc::new(RawCounters::default());
     let unpaced = opts.unpaced;
     // Paced: the configured rate. Unpaced: connections write the latest part
@@ -76,17 +100,7 @@ pub(super) async fn start_raw(
     } else {
         Duration::from_secs_f64(1.0 / opts.fps)
     };
-    let p = Arc::clone(&published);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(period);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let seq = p.fetch_add(1, Relaxed);
-            let base = &payloads[(seq % payloads.len() as u64) as usize];
-            tx.send_replace(Arc::new(raw_part(base, seq)));
-        }
-    });
+    let rx = produce(payloads, Arc::clone(&published), period);
     tokio::spawn(accept_raw(listener, rx, Arc::clone(&counters), unpaced));
     let stats: StatsFn = Arc::new(move || {
         json!({
