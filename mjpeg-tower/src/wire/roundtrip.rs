@@ -94,8 +94,15 @@ proptest! {
         prop_assert_eq!(decoder.empty_parts_skipped(), u64::from(frames.is_empty()));
         // Drop parts that repeat the one before, on both sides.
         parts.dedup_by(|b, a| a.body == b.body && a.headers == b.headers);
+        // Frames that differ only in a content type left out or given as
+        // the default, image/jpeg, are the same part on the wire.
+        let wire_type = |f: &Frame| f.content_type().map_or("image/jpeg", |v| v.to_str().unwrap()).to_owned();
         let mut frames = frames;
-        frames.dedup();
+        frames.dedup_by(|b, a| {
+            a.data() == b.data()
+                && wire_type(a) == wire_type(b)
+                && a.headers().get("x-extra") == b.headers().get("x-extra")
+        });
         prop_assert_eq!(parts.len(), frames.len());
         for (part, frame) in parts.iter().zip(&frames) {
             prop_assert_eq!(&part.body, frame.data());
