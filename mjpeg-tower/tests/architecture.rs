@@ -14,7 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fanout", &["wire", "lifecycle"]),
     ("respond", &["wire", "fanout", "lifecycle"]),
     ("layer", &["wire", "fanout", "respond", "lifecycle"]),
-    ("server", &["lifecycle"]),
+    ("server", &["wire", "lifecycle"]),
     ("streams", &["wire", "fanout", "respond", "lifecycle"]),
     ("decode", &[]),
     ("pipe", &["wire", "fanout", "lifecycle"]),

@@ -1,6 +1,7 @@
 //! Response headers: the defaults every stream and snapshot starts from, and
 //! how a handler's own headers combine with them.
 
+use crate::wire::hop::HOP_BY_HOP;
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue};
 
@@ -23,16 +24,10 @@ pub(crate) fn default_response_headers() -> HeaderMap {
 /// Removes hop-by-hop headers (illegal on HTTP/2) and framing headers the
 /// stream must never carry.
 pub(crate) fn strip_unsendable(headers: &mut HeaderMap) {
-    for name in [
-        header::CONNECTION,
-        HeaderName::from_static("keep-alive"),
-        HeaderName::from_static("proxy-connection"),
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-        header::TE,
-        header::TRAILER,
-        header::CONTENT_LENGTH,
-    ] {
+    for name in HOP_BY_HOP
+        .iter()
+        .chain(&[header::TRAILER, header::CONTENT_LENGTH])
+    {
         headers.remove(name);
     }
 }

@@ -14,6 +14,7 @@ pub(crate) mod cursor;
 pub(crate) mod encoder;
 pub(crate) mod frame;
 pub(crate) mod framing;
+pub(crate) mod hop;
 
 #[cfg(test)]
 mod tests;

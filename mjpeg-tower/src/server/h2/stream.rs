@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use h2::Reason;
 use h2::server::SendResponse;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
@@ -17,17 +17,7 @@ use super::window::Windows;
 use crate::lifecycle::info::{RemoteAddr, StallFlag};
 use crate::lifecycle::outcome::BoxError;
 use crate::server::body::RequestBody;
-
-/// Headers that only mean something for one HTTP/1 connection; HTTP/2
-/// forbids them (`te` is allowed in requests only).
-const CONNECTION_HEADERS: [HeaderName; 6] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::TE,
-];
+use crate::wire::hop::HOP_BY_HOP;
 
 /// What a stream needs from its connection.
 #[derive(Clone, Debug)]
@@ -110,7 +100,7 @@ fn prepare(headers: &mut HeaderMap) {
             }
         }
     }
-    for name in &CONNECTION_HEADERS {
+    for name in &HOP_BY_HOP {
         headers.remove(name);
     }
     headers.entry(header::DATE).or_insert_with(|| {
@@ -127,6 +117,8 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    use http::header::HeaderName;
+
     use super::*;
 
     #[test]
