@@ -10,8 +10,8 @@ use hyper::body::Incoming;
 
 use crate::lifecycle::outcome::BoxError;
 
-/// The body of a request served by [`Server`](super::Server): hyper's
-/// [`Incoming`] over HTTP/1.1, the stream's data over HTTP/2 (served with
+/// The body of a request served by [`Server`](super::Server): empty for a
+/// viewer's `GET`, hyper's [`Incoming`] for other HTTP/1.1 requests, the stream's data over HTTP/2 (served with
 /// the `h2` crate, so each stream gets its own write-stall deadline).
 ///
 /// It releases HTTP/2 flow-control capacity as data is read, so a client
@@ -21,6 +21,8 @@ pub struct RequestBody {
 }
 
 enum Inner {
+    /// A request without a body (a viewer's `GET`, served without hyper).
+    Empty,
     Http1(Incoming),
     H2 {
         recv: h2::RecvStream,
@@ -30,6 +32,12 @@ enum Inner {
 }
 
 impl RequestBody {
+    pub(crate) fn empty() -> Self {
+        Self {
+            inner: Inner::Empty,
+        }
+    }
+
     pub(crate) fn http1(body: Incoming) -> Self {
         Self {
             inner: Inner::Http1(body),
@@ -52,6 +60,7 @@ impl RequestBody {
 impl fmt::Debug for RequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
+            Inner::Empty => f.write_str("RequestBody::Empty"),
             Inner::Http1(body) => f.debug_tuple("RequestBody::Http1").field(body).finish(),
             Inner::H2 { recv, .. } => f.debug_tuple("RequestBody::H2").field(recv).finish(),
         }
@@ -67,6 +76,7 @@ impl Body for RequestBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match &mut self.get_mut().inner {
+            Inner::Empty => Poll::Ready(None),
             Inner::Http1(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
             Inner::H2 {
                 recv,
@@ -99,6 +109,7 @@ impl Body for RequestBody {
 
     fn is_end_stream(&self) -> bool {
         match &self.inner {
+            Inner::Empty => true,
             Inner::Http1(body) => body.is_end_stream(),
             Inner::H2 { recv, .. } => recv.is_end_stream(),
         }
@@ -106,6 +117,7 @@ impl Body for RequestBody {
 
     fn size_hint(&self) -> SizeHint {
         match &self.inner {
+            Inner::Empty => SizeHint::with_exact(0),
             Inner::Http1(body) => body.size_hint(),
             Inner::H2 { size, .. } => *size,
         }

@@ -62,6 +62,7 @@
 mod accept;
 mod body;
 mod h2;
+mod http1;
 mod io;
 mod rewind;
 mod serve;

@@ -30,6 +30,15 @@ impl<T> Rewind<T> {
     }
 }
 
+impl<T> Rewind<T> {
+    /// Makes `bytes`, read from it and not used, the next to be read.
+    pub(super) fn replay(&mut self, mut bytes: Vec<u8>) {
+        bytes.extend_from_slice(&self.prefix[self.pos..]);
+        self.prefix = bytes;
+        self.pos = 0;
+    }
+}
+
 /// Reads from `io` until its first bytes are the HTTP/2 preface (`true`) or
 /// cannot be (`false`), and returns it with those bytes to be read again.
 ///

@@ -2,18 +2,14 @@
 
 use std::future::{Future, pending};
 use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
-use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
+use hyper_util::rt::TokioTimer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -21,10 +17,9 @@ use tower_service::Service;
 
 use super::accept::Acceptor;
 use super::body::RequestBody;
-use super::io::ServerIo;
+use super::http1::{Http1, WithConnection};
 use super::rewind::{self, Rewind};
 use super::{Server, h2};
-use crate::lifecycle::info::{RemoteAddr, StallFlag};
 use crate::lifecycle::outcome::BoxError;
 
 impl Server {
@@ -99,6 +94,7 @@ impl Server {
             let http1 = Http1 {
                 builder: builder.clone(),
                 shutdown: stopped.clone(),
+                head_timeout,
                 service: WithConnection {
                     inner: service.clone(),
                     flag: io.flag().clone(),
@@ -149,78 +145,15 @@ impl Server {
         Ok(())
     }
 
-    /// hyper's HTTP/1 server alone: HTTP/2 is served by `super::h2`, chosen
-    /// before hyper sees the connection, so hyper-util's `auto` builder
-    /// (which would read the preface a second time) is not needed.
+    /// hyper's HTTP/1 server, for the requests `super::http1` hands it:
+    /// HTTP/2 is served by `super::h2`, chosen before hyper sees the
+    /// connection, so hyper-util's `auto` builder (which would read the
+    /// preface a second time) is not needed.
     fn builder(&self) -> http1::Builder {
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout);
         builder
-    }
-}
-
-/// An HTTP/1.1 connection, served by hyper.
-struct Http1<S> {
-    builder: http1::Builder,
-    shutdown: watch::Receiver<bool>,
-    service: WithConnection<S>,
-}
-
-impl<S> Http1<S> {
-    async fn serve<B>(mut self, io: Rewind<ServerIo>)
-    where
-        S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        let service = TowerToHyperService::new(self.service);
-        let conn = self
-            .builder
-            .serve_connection(TokioIo::new(io), service)
-            .with_upgrades();
-        let mut conn = std::pin::pin!(conn);
-        tokio::select! {
-            _ = conn.as_mut() => return,
-            _ = self.shutdown.wait_for(|stop| *stop) => {}
-        }
-        // Finish the request in flight, then close (an upgraded connection
-        // has left hyper and is not waited for).
-        conn.as_mut().graceful_shutdown();
-        let _ = conn.await;
-    }
-}
-
-/// Adds the connection's [`StallFlag`] and [`RemoteAddr`] to each HTTP/1
-/// request, makes its body a [`RequestBody`], and notes that a first request arrived.
-#[derive(Clone, Debug)]
-struct WithConnection<S> {
-    inner: S,
-    flag: StallFlag,
-    addr: SocketAddr,
-    first_request: Arc<AtomicBool>,
-}
-
-impl<S> Service<Request<Incoming>> for WithConnection<S>
-where
-    S: Service<Request<RequestBody>>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<Incoming>) -> S::Future {
-        self.first_request.store(true, Ordering::Relaxed);
-        let mut req = req.map(RequestBody::http1);
-        req.extensions_mut().insert(self.flag.clone());
-        req.extensions_mut().insert(RemoteAddr(self.addr));
-        self.inner.call(req)
     }
 }
