@@ -1,16 +1,30 @@
 //! Serving with slow-client protection: a small send buffer and a write-stall timeout.
 //!
 //! A response body cannot end a connection whose client stopped reading:
-//! hyper stops polling a body once the socket is full. [`Server`] owns the
+//! a server stops polling a body once the socket is full. [`Server`] owns the
 //! socket, so it can: each accepted connection gets a small kernel send
 //! buffer (so little is buffered outside the layer's own high-water mark) and
 //! an IO wrapper that fails a write pending for longer than the stall
-//! timeout. hyper then closes the connection, the body is dropped, and
+//! timeout. The connection then closes, the body is dropped, and
 //! `on_disconnect` reports [`DisconnectReason::Overflow`](crate::DisconnectReason::Overflow).
 //!
 //! It serves HTTP/1.1 and HTTP/2 (h2c, prior knowledge) on one port, or,
 //! with the `tls` feature and `Server::tls`, HTTPS with ALPN `h2` and
 //! `http/1.1` (see `TlsConfig`).
+//!
+//! # HTTP/1.1: viewers without hyper's buffers
+//! A viewer sends a `GET` without a body and then only reads. `Server`
+//! serves such requests itself: it parses the head with `httparse` (as
+//! hyper does), calls your service, and writes the response from the
+//! body's own chunks with vectored writes (`transfer-encoding: chunked`
+//! when the length is unknown; a frame's part head, payload and tail go
+//! out as one chunk). A streaming connection then holds no read or write
+//! buffer of its own: about 7 KiB per viewer in all, where hyper's 8 KiB
+//! read and 8 KiB write buffers made it 19 KiB (`cargo xtask bench`).
+//! Keep-alive and pipelined requests work as usual. The first request it
+//! does not serve itself (one with a body, `Expect`, an upgrade such as a
+//! WebSocket, `HEAD`, HTTP/1.0, or a head `httparse` rejects) hands the
+//! connection, with what was read of it, to hyper for the rest of its life.
 //!
 //! # Limits against misbehaving clients
 //! Each is an `Option`, `None` turning it off; the defaults:
@@ -88,8 +102,8 @@ use crate::lifecycle::info::StallFlag;
 /// The default kernel send buffer per connection: 64 KiB.
 ///
 /// Linux autotunes loopback send buffers to about 4 MB. For a client that
-/// stopped reading, the bytes buffered outside the layer (hyper's write buffer
-/// plus both kernels' socket buffers) measured 4.4 MB with the OS default and
+/// stopped reading, the bytes buffered outside the layer (the server's write
+/// queue plus both kernels' socket buffers) measured 4.4 MB with the OS default and
 /// 0.7 MB with 64 KiB (100 KB frames; the `mjpeg-warp` socket tests print it).
 pub const DEFAULT_SEND_BUFFER: u32 = 64 * 1024;
 
@@ -194,7 +208,7 @@ impl Server {
     /// [`DEFAULT_HEADER_READ_TIMEOUT`]; `None`: never).
     ///
     /// # Note
-    /// It lives in the serve loop and hyper's HTTP/1 connection, so it
+    /// It lives in the serve loop and its HTTP/1 connections, so it
     /// applies to [`serve`](Self::serve), not to servers of your own fed by
     /// an [`Acceptor`].
     pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
