@@ -57,6 +57,19 @@ async fn serve(server: Server) -> (SocketAddr, Arc<AtomicBool>) {
                     .unwrap();
                 return Ok::<_, Infallible>(res);
             }
+            // Responses the loop must frame as hyper would.
+            let odd = match req.uri().path() {
+                "/status/103" => Some(
+                    Response::builder()
+                        .status(StatusCode::EARLY_HINTS)
+                        .body(Full::new(Bytes::from_static(b"early")))
+                        .unwrap(),
+                ),
+                _ => None,
+            };
+            if let Some(res) = odd {
+                return Ok(res);
+            }
             let text = if req.method() == Method::POST {
                 req.into_body().collect().await.unwrap().to_bytes()
             } else {
@@ -251,4 +264,44 @@ async fn the_header_timeout_applies_to_the_next_keep_alive_request() {
         "closed early: {:?}",
         start.elapsed()
     );
+}
+
+/// Sends `request` alone on a new connection and reads until it closes.
+async fn exchange(addr: SocketAddr, request: &[u8]) -> String {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(request).await.unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut got))
+        .await
+        .expect("the connection stayed open")
+        .ok();
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[tokio::test]
+async fn a_1xx_final_response_becomes_a_500_and_closes_as_with_hyper() {
+    // A 1xx is interim: a client that gets one waits for the final
+    // response, which would never come. hyper answers 500 and closes.
+    let (addr, _) = serve(Server::new()).await;
+    let got = exchange(addr, b"GET /status/103 HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(got.starts_with("HTTP/1.1 500 "), "{got}");
+    let (heads, bodies) = split(got.as_bytes());
+    assert_eq!(bodies, [""], "{got}");
+    assert!(heads[0].contains("\r\ncontent-length: 0"), "{got}");
+}
+
+#[tokio::test]
+async fn a_content_length_that_is_not_digits_is_not_written() {
+    // `u64::from_str` takes a leading `+`; RFC 9110 allows digits only,
+    // and clients and proxies disagree on what `+3` means.
+    let (addr, _) = serve(Server::new()).await;
+    let got = exchange(
+        addr,
+        b"GET /length/plus HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(!got.contains("+3"), "{got}");
+    let (heads, bodies) = split(got.as_bytes());
+    assert_eq!(bodies, ["abc"], "{got}");
+    assert!(heads[0].contains("\r\ncontent-length: 3\r\n"), "{got}");
 }

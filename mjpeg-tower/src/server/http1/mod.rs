@@ -177,14 +177,25 @@ impl<S> Http1<S> {
             return false;
         };
         let (mut parts, body) = response.into_parts();
-        let keep_alive = keep_alive && !head::asks_close(&parts.headers);
-        let exact = if body.is_end_stream() {
+        // A 1xx is interim: the client would wait for a final response that
+        // never comes. hyper answers `500` without the body and closes.
+        let interim = parts.status.is_informational();
+        if interim {
+            parts.status = http::StatusCode::INTERNAL_SERVER_ERROR;
+            parts.headers.clear();
+        }
+        let keep_alive = keep_alive && !interim && !head::asks_close(&parts.headers);
+        let exact = if interim || body.is_end_stream() {
             Some(0)
         } else {
             body.size_hint().exact()
         };
-        let (head, framing) = head::encode(parts.status, &mut parts.headers, exact, !keep_alive);
+        let (head, mut framing) =
+            head::encode(parts.status, &mut parts.headers, exact, !keep_alive);
         drop(parts);
+        if interim {
+            framing = head::Framing::None; // the app's body is not sent
+        }
         let mut out = Outgoing::new(head, framing);
         let mut body = pin!(body);
         // The body is dropped when this returns: a viewer gone is a viewer
