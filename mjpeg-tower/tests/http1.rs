@@ -65,6 +65,12 @@ async fn serve(server: Server) -> (SocketAddr, Arc<AtomicBool>) {
                         .body(Full::new(Bytes::from_static(b"early")))
                         .unwrap(),
                 ),
+                "/length/plus" => Some(
+                    Response::builder()
+                        .header(header::CONTENT_LENGTH, "+3")
+                        .body(Full::new(Bytes::from_static(b"abc")))
+                        .unwrap(),
+                ),
                 _ => None,
             };
             if let Some(res) = odd {

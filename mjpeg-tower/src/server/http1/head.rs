@@ -173,9 +173,16 @@ pub(super) fn asks_close(headers: &HeaderMap) -> bool {
 }
 
 /// The one valid `content-length`, if the headers carry exactly one.
+///
+/// Digits only (RFC 9110, 8.6): `u64::from_str` also takes a leading `+`,
+/// which would be written as is and read differently by each client.
 fn content_length(headers: &HeaderMap) -> Option<u64> {
     let mut values = headers.get_all(header::CONTENT_LENGTH).iter();
-    let length = values.next()?.to_str().ok()?.trim().parse().ok()?;
+    let digits = values.next()?.to_str().ok()?.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let length = digits.parse().ok()?;
     values.next().is_none().then_some(length)
 }
 
