@@ -71,6 +71,12 @@ async fn serve(server: Server) -> (SocketAddr, Arc<AtomicBool>) {
                         .body(Full::new(Bytes::from_static(b"abc")))
                         .unwrap(),
                 ),
+                "/keep" => Some(
+                    Response::builder()
+                        .header(header::CONNECTION, "keep-alive")
+                        .body(Full::new(Bytes::from_static(b"kept")))
+                        .unwrap(),
+                ),
                 _ => None,
             };
             if let Some(res) = odd {
@@ -310,4 +316,25 @@ async fn a_content_length_that_is_not_digits_is_not_written() {
     let (heads, bodies) = split(got.as_bytes());
     assert_eq!(bodies, ["abc"], "{got}");
     assert!(heads[0].contains("\r\ncontent-length: 3\r\n"), "{got}");
+}
+
+#[tokio::test]
+async fn a_closing_connection_says_close_whatever_the_app_put() {
+    // The app's `connection: keep-alive` must not hide that the server
+    // closes after this response (hyper appends `close`).
+    let (addr, _) = serve(Server::new()).await;
+    let got = exchange(
+        addr,
+        b"GET /keep HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    let (heads, bodies) = split(got.as_bytes());
+    assert_eq!(bodies, ["kept"], "{got}");
+    let tokens: Vec<&str> = heads[0]
+        .lines()
+        .filter_map(|l| l.strip_prefix("connection:"))
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    assert!(tokens.contains(&"close"), "{got}");
 }

@@ -155,7 +155,9 @@ pub(super) fn encode(
     if framing == Framing::Chunked {
         out.extend_from_slice(b"transfer-encoding: chunked\r\n");
     }
-    if close && !headers.contains_key(header::CONNECTION) {
+    // Another field line adds to the app's tokens (`keep-alive`, say):
+    // the client must learn that the connection ends here.
+    if close && !asks_close(headers) {
         out.extend_from_slice(b"connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
