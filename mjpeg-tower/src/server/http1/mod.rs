@@ -42,6 +42,10 @@ use super::rewind::Rewind;
 use crate::lifecycle::info::{RemoteAddr, StallFlag};
 use crate::lifecycle::outcome::BoxError;
 
+/// The most bytes read ahead while a response is in flight: they stay
+/// held until it ends, on every streaming connection that sends them.
+const READ_AHEAD: usize = 2048;
+
 /// How long a closing connection may take to send its last bytes.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
@@ -131,7 +135,7 @@ impl<S> Http1<S> {
             }
             let idle = read.is_empty();
             tokio::select! {
-                more = poll_fn(|cx| poll_read_more(Pin::new(&mut *io), read, cx)) => {
+                more = poll_fn(|cx| poll_read_more(Pin::new(&mut *io), read, MAX_HEAD, cx)) => {
                     if !matches!(more, Ok(true)) {
                         return None; // closed, reset, or idle too long
                     }
@@ -245,15 +249,18 @@ async fn close(mut io: Rewind<ServerIo>) {
     .await;
 }
 
-/// Reads what has arrived into `read`: `Ok(true)` for some bytes, `Ok(false)`
-/// at the end of the stream.
+/// Reads what has arrived into `read`, at most `max` bytes (and at most a
+/// 2 KiB chunk): `Ok(true)` for some bytes, `Ok(false)` at the end of the
+/// stream.
 fn poll_read_more<T: AsyncRead>(
     io: Pin<&mut T>,
     read: &mut Vec<u8>,
+    max: usize,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<bool>> {
     let mut chunk = [0; 2048];
-    let mut buf = ReadBuf::new(&mut chunk);
+    let max = max.clamp(1, chunk.len());
+    let mut buf = ReadBuf::new(&mut chunk[..max]);
     match io.poll_read(cx, &mut buf) {
         Poll::Ready(Ok(())) => {
             if buf.filled().is_empty() {
@@ -272,14 +279,15 @@ fn poll_read_more<T: AsyncRead>(
 
 /// Ready when the client has closed (or reset, or idled out) the connection
 /// while a response is in flight. Bytes it sends ahead are kept for the next
-/// request, up to the longest head; past that, reading waits.
+/// request, up to [`READ_AHEAD`]; past that, reading waits (and a close is
+/// seen when a write fails), as hyper stops at what its buffer holds.
 fn poll_closed<T: AsyncRead>(
     mut io: Pin<&mut T>,
     read: &mut Vec<u8>,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
-    while read.len() < MAX_HEAD {
-        match poll_read_more(io.as_mut(), read, cx) {
+    while read.len() < READ_AHEAD {
+        match poll_read_more(io.as_mut(), read, READ_AHEAD - read.len(), cx) {
             Poll::Ready(Ok(true)) => {}
             Poll::Ready(Ok(false) | Err(_)) => return Poll::Ready(()),
             Poll::Pending => return Poll::Pending,
@@ -323,5 +331,43 @@ where
     fn call(&mut self, req: Request<Incoming>) -> S::Future {
         let req = self.prepare(req.map(RequestBody::http1));
         self.inner.call(req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn bytes_sent_ahead_during_a_response_are_held_to_a_little() {
+        // A client may pipeline while a stream runs, or just send junk:
+        // what is read ahead is held for the whole stream, per connection.
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let mut client = TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (mut server, _) = listener.accept().await.unwrap_or_else(|e| panic!("{e}"));
+        let ahead = 48 * 1024;
+        client
+            .write_all(&vec![b'a'; ahead])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut read = Vec::new();
+        for _ in 0..50 {
+            let closed =
+                poll_fn(|cx| Poll::Ready(poll_closed(Pin::new(&mut server), &mut read, cx))).await;
+            assert!(closed.is_pending(), "the client is still there");
+            if read.len() >= ahead {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(read.capacity() <= 4096, "{} bytes held", read.capacity());
     }
 }
