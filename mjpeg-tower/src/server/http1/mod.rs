@@ -81,10 +81,7 @@ impl<S> Http1<S> {
                     len,
                     keep_alive,
                 } => {
-                    read.drain(..len);
-                    if read.is_empty() {
-                        read = Vec::new();
-                    }
+                    consume(&mut read, len);
                     let request = self
                         .service
                         .prepare((*request).map(|()| RequestBody::empty()));
@@ -249,6 +246,17 @@ async fn close(mut io: Rewind<ServerIo>) {
     .await;
 }
 
+/// Drops the request head just parsed from the front of `read`, and the
+/// room a long head needed: what is left is held while the response runs.
+fn consume(read: &mut Vec<u8>, len: usize) {
+    read.drain(..len);
+    if read.is_empty() {
+        *read = Vec::new();
+    } else {
+        read.shrink_to(READ_AHEAD);
+    }
+}
+
 /// Reads what has arrived into `read`, at most `max` bytes (and at most a
 /// 2 KiB chunk): `Ok(true)` for some bytes, `Ok(false)` at the end of the
 /// stream.
@@ -340,6 +348,22 @@ mod tests {
     use tokio::net::{TcpListener, TcpStream};
 
     use super::*;
+
+    #[test]
+    fn a_long_head_leaves_no_big_buffer_behind() {
+        // A 60 KiB head with one byte of the next request behind it.
+        let mut read = b"GET / HTTP/1.1\r\nx-long: ".to_vec();
+        read.resize(60 * 1024, b'a');
+        read.extend_from_slice(b"\r\n\r\nG");
+        let len = read.len() - 1;
+        consume(&mut read, len);
+        assert_eq!(read, b"G");
+        assert!(
+            read.capacity() <= READ_AHEAD,
+            "{} bytes held",
+            read.capacity()
+        );
+    }
 
     #[tokio::test]
     async fn bytes_sent_ahead_during_a_response_are_held_to_a_little() {
