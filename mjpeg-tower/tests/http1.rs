@@ -338,3 +338,44 @@ async fn a_closing_connection_says_close_whatever_the_app_put() {
         .collect();
     assert!(tokens.contains(&"close"), "{got}");
 }
+
+#[tokio::test]
+async fn a_response_written_while_the_server_stops_says_close() {
+    // The server closes after it: the client must not send another request.
+    let release = Arc::new(tokio::sync::Notify::new());
+    let wait = release.clone();
+    let svc = service_fn(move |_req: Request<RequestBody>| {
+        let wait = wait.clone();
+        async move {
+            wait.notified().await;
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"last"))))
+        }
+    });
+    let listener = Server::new()
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(
+        Server::new().serve_with_shutdown(listener, svc, async move {
+            let _ = stopped.await;
+        }),
+    );
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    release.notify_one();
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut got))
+        .await
+        .expect("the connection stayed open")
+        .ok();
+    let (heads, bodies) = split(&got);
+    assert_eq!(bodies, ["last"]);
+    assert!(heads[0].contains("\r\nconnection: close"), "{}", heads[0]);
+}

@@ -185,7 +185,9 @@ impl<S> Http1<S> {
             parts.status = http::StatusCode::INTERNAL_SERVER_ERROR;
             parts.headers.clear();
         }
-        let keep_alive = keep_alive && !interim && !head::asks_close(&parts.headers);
+        // A server stopping closes after this response: say so (as hyper).
+        let last = interim || *self.shutdown.borrow() || head::asks_close(&parts.headers);
+        let keep_alive = keep_alive && !last;
         let exact = if interim || body.is_end_stream() {
             Some(0)
         } else {
