@@ -18,7 +18,7 @@ use mjpeg_tower::server::{Server, TlsConfig, TlsError};
 use mjpeg_tower::{Frame, FrameHub, MjpegLayer};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -271,4 +271,35 @@ fn an_unparsable_certificate_is_refused() {
     let broken = "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
     let err = error(broken, &pki.key_pem);
     assert!(matches!(err, TlsError::Pem(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_closes_with_close_notify() {
+    // Closing without `close_notify` reads as a truncation attack to a TLS
+    // client (rustls: UnexpectedEof; OpenSSL 3: "unexpected eof").
+    let pki = pki();
+    let cert = file("notify-cert.pem", &pki.cert_pem);
+    let key = file("notify-key.pem", &pki.key_pem);
+    let tls = TlsConfig::from_pem_files(&cert, &key).unwrap();
+    let server = Server::new()
+        .tls(Some(tls))
+        .header_read_timeout(Some(Duration::from_millis(300)));
+    let addr = support::serve(MjpegLayer::new(), server, |_| {
+        http::Response::new("hello".into())
+    })
+    .await;
+    let mut tls = connect(addr, &pki.ca, b"http/1.1").await;
+    tls.write_all(b"GET /x HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), tls.read_to_end(&mut got))
+        .await
+        .expect("the idle connection stayed open");
+    assert!(
+        String::from_utf8_lossy(&got).ends_with("hello"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    read.expect("closed without close_notify");
 }

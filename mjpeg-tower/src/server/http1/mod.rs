@@ -73,7 +73,7 @@ impl<S> Http1<S> {
         let mut read = Vec::new();
         loop {
             let Some(parsed) = self.read_head(&mut io, &mut read).await else {
-                return;
+                return close(io).await; // over TLS, a `close_notify`
             };
             match parsed {
                 Parsed::Ours {
