@@ -368,7 +368,13 @@ async fn a_response_written_while_the_server_stops_says_close() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.send(()).unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The listener closes just before the connections are told to stop.
+    let start = Instant::now();
+    while TcpStream::connect(addr).await.is_ok() {
+        assert!(start.elapsed() < Duration::from_secs(5), "still accepting");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
     release.notify_one();
     let mut got = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut got))

@@ -283,7 +283,7 @@ async fn an_idle_keep_alive_connection_closes_with_close_notify() {
     let tls = TlsConfig::from_pem_files(&cert, &key).unwrap();
     let server = Server::new()
         .tls(Some(tls))
-        .header_read_timeout(Some(Duration::from_millis(300)));
+        .header_read_timeout(Some(Duration::from_secs(1)));
     let addr = support::serve(MjpegLayer::new(), server, |_| {
         http::Response::new("hello".into())
     })
