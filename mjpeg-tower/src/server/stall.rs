@@ -39,21 +39,24 @@ struct Idle {
 
 impl Idle {
     /// Pending until nothing has moved for the timeout, then the error.
+    ///
+    /// The timer is moved on only when it fires: resetting it on every
+    /// poll after some activity (each frame written to a viewer) would
+    /// cost a timer-wheel update per frame.
     fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         loop {
-            let deadline = self.last_activity + self.timeout;
-            if self.timer.deadline() != deadline {
-                self.timer.as_mut().reset(deadline);
-            }
             if self.timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            if self.last_activity + self.timeout <= Instant::now() {
-                return Poll::Ready(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("connection idle for {:?}; closing it", self.timeout),
-                ));
+            let deadline = self.last_activity + self.timeout;
+            if deadline > Instant::now() {
+                self.timer.as_mut().reset(deadline);
+                continue;
             }
+            return Poll::Ready(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("connection idle for {:?}; closing it", self.timeout),
+            ));
         }
     }
 }

@@ -12,10 +12,11 @@
 //! hyper for the rest of its life, with the bytes read so far replayed.
 
 mod head;
+mod read;
 mod write;
 
 use std::future::{Future, poll_fn};
-use std::io;
+
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
@@ -30,21 +31,18 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::AsyncWrite;
 use tokio::sync::watch;
 use tower_service::Service;
 
 use self::head::{MAX_HEAD, Parsed};
+use self::read::Reader;
 use self::write::Outgoing;
 use super::body::RequestBody;
 use super::io::ServerIo;
 use super::rewind::Rewind;
 use crate::lifecycle::info::{RemoteAddr, StallFlag};
 use crate::lifecycle::outcome::BoxError;
-
-/// The most bytes read ahead while a response is in flight: they stay
-/// held until it ends, on every streaming connection that sends them.
-const READ_AHEAD: usize = 2048;
 
 /// How long a closing connection may take to send its last bytes.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -68,9 +66,7 @@ impl<S> Http1<S> {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        // Bytes read and not yet parsed: empty (and unallocated) while a
-        // viewer streams, unless the client sends ahead.
-        let mut read = Vec::new();
+        let mut read = Reader::new();
         loop {
             let Some(parsed) = self.read_head(&mut io, &mut read).await else {
                 return close(io).await; // over TLS, a `close_notify`
@@ -81,7 +77,7 @@ impl<S> Http1<S> {
                     len,
                     keep_alive,
                 } => {
-                    consume(&mut read, len);
+                    read.consume(len);
                     let request = self
                         .service
                         .prepare((*request).map(|()| RequestBody::empty()));
@@ -91,7 +87,7 @@ impl<S> Http1<S> {
                     }
                 }
                 Parsed::Hyper => {
-                    io.replay(read);
+                    io.replay(read.buf);
                     return Box::pin(self.hyper(io)).await;
                 }
                 Parsed::Bad(status) => {
@@ -105,14 +101,15 @@ impl<S> Http1<S> {
                     .await;
                     return close(io).await;
                 }
-                Parsed::Partial => unreachable!("read_head reads until a whole head"),
+                // Not returned by `read_head`, which reads until a whole head.
+                Parsed::Partial => return close(io).await,
             }
         }
     }
 
     /// Reads until `read` starts with a whole request head; `None` when the
     /// connection closes, times out, or the server stops while it is idle.
-    async fn read_head(&mut self, io: &mut Rewind<ServerIo>, read: &mut Vec<u8>) -> Option<Parsed> {
+    async fn read_head(&mut self, io: &mut Rewind<ServerIo>, read: &mut Reader) -> Option<Parsed> {
         let deadline = self
             .head_timeout
             .map(|timeout| tokio::time::Instant::now() + timeout);
@@ -124,15 +121,15 @@ impl<S> Http1<S> {
         };
         let mut timer = pin!(timer);
         loop {
-            if !read.is_empty() {
-                match head::parse(read) {
+            if !read.buf.is_empty() {
+                match head::parse(&read.buf) {
                     Parsed::Partial => {}
                     parsed => return Some(parsed),
                 }
             }
-            let idle = read.is_empty();
+            let idle = read.buf.is_empty();
             tokio::select! {
-                more = poll_fn(|cx| poll_read_more(Pin::new(&mut *io), read, MAX_HEAD, cx)) => {
+                more = poll_fn(|cx| read.poll_read_more(Pin::new(&mut *io), MAX_HEAD, cx)) => {
                     if !matches!(more, Ok(true)) {
                         return None; // closed, reset, or idle too long
                     }
@@ -148,7 +145,7 @@ impl<S> Http1<S> {
     async fn respond<B>(
         &mut self,
         io: &mut Rewind<ServerIo>,
-        read: &mut Vec<u8>,
+        read: &mut Reader,
         request: Request<RequestBody>,
         keep_alive: bool,
     ) -> bool
@@ -167,7 +164,7 @@ impl<S> Http1<S> {
         let mut response = pin!(response);
         // A client that leaves while the service works drops its future.
         let response = poll_fn(|cx| {
-            if let Poll::Ready(()) = poll_closed(Pin::new(&mut *io), read, cx) {
+            if let Poll::Ready(()) = read.poll_closed(Pin::new(&mut *io), cx) {
                 return Poll::Ready(None);
             }
             // A service error closes the connection, as hyper does.
@@ -204,7 +201,7 @@ impl<S> Http1<S> {
         // The body is dropped when this returns: a viewer gone is a viewer
         // reported, with the stall flag telling an overflow from a close.
         poll_fn(|cx| {
-            if let Poll::Ready(()) = poll_closed(Pin::new(&mut *io), read, cx) {
+            if let Poll::Ready(()) = read.poll_closed(Pin::new(&mut *io), cx) {
                 return Poll::Ready(false);
             }
             out.poll_send(body.as_mut(), Pin::new(&mut *io), cx)
@@ -248,64 +245,6 @@ async fn close(mut io: Rewind<ServerIo>) {
     .await;
 }
 
-/// Drops the request head just parsed from the front of `read`, and the
-/// room a long head needed: what is left is held while the response runs.
-fn consume(read: &mut Vec<u8>, len: usize) {
-    read.drain(..len);
-    if read.is_empty() {
-        *read = Vec::new();
-    } else {
-        read.shrink_to(READ_AHEAD);
-    }
-}
-
-/// Reads what has arrived into `read`, at most `max` bytes (and at most a
-/// 2 KiB chunk): `Ok(true)` for some bytes, `Ok(false)` at the end of the
-/// stream.
-fn poll_read_more<T: AsyncRead>(
-    io: Pin<&mut T>,
-    read: &mut Vec<u8>,
-    max: usize,
-    cx: &mut Context<'_>,
-) -> Poll<io::Result<bool>> {
-    let mut chunk = [0; 2048];
-    let max = max.clamp(1, chunk.len());
-    let mut buf = ReadBuf::new(&mut chunk[..max]);
-    match io.poll_read(cx, &mut buf) {
-        Poll::Ready(Ok(())) => {
-            if buf.filled().is_empty() {
-                return Poll::Ready(Ok(false));
-            }
-            if read.capacity() == 0 {
-                read.reserve(1024);
-            }
-            read.extend_from_slice(buf.filled());
-            Poll::Ready(Ok(true))
-        }
-        Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
-        Poll::Pending => Poll::Pending,
-    }
-}
-
-/// Ready when the client has closed (or reset, or idled out) the connection
-/// while a response is in flight. Bytes it sends ahead are kept for the next
-/// request, up to [`READ_AHEAD`]; past that, reading waits (and a close is
-/// seen when a write fails), as hyper stops at what its buffer holds.
-fn poll_closed<T: AsyncRead>(
-    mut io: Pin<&mut T>,
-    read: &mut Vec<u8>,
-    cx: &mut Context<'_>,
-) -> Poll<()> {
-    while read.len() < READ_AHEAD {
-        match poll_read_more(io.as_mut(), read, READ_AHEAD - read.len(), cx) {
-            Poll::Ready(Ok(true)) => {}
-            Poll::Ready(Ok(false) | Err(_)) => return Poll::Ready(()),
-            Poll::Pending => return Poll::Pending,
-        }
-    }
-    Poll::Pending
-}
-
 /// Adds the connection's [`StallFlag`] and [`RemoteAddr`] to each request,
 /// and notes that a first request arrived.
 #[derive(Clone, Debug)]
@@ -341,59 +280,5 @@ where
     fn call(&mut self, req: Request<Incoming>) -> S::Future {
         let req = self.prepare(req.map(RequestBody::http1));
         self.inner.call(req)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use tokio::io::AsyncWriteExt;
-    use tokio::net::{TcpListener, TcpStream};
-
-    use super::*;
-
-    #[test]
-    fn a_long_head_leaves_no_big_buffer_behind() {
-        // A 60 KiB head with one byte of the next request behind it.
-        let mut read = b"GET / HTTP/1.1\r\nx-long: ".to_vec();
-        read.resize(60 * 1024, b'a');
-        read.extend_from_slice(b"\r\n\r\nG");
-        let len = read.len() - 1;
-        consume(&mut read, len);
-        assert_eq!(read, b"G");
-        assert!(
-            read.capacity() <= READ_AHEAD,
-            "{} bytes held",
-            read.capacity()
-        );
-    }
-
-    #[tokio::test]
-    async fn bytes_sent_ahead_during_a_response_are_held_to_a_little() {
-        // A client may pipeline while a stream runs, or just send junk:
-        // what is read ahead is held for the whole stream, per connection.
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let mut client = TcpStream::connect(addr)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let (mut server, _) = listener.accept().await.unwrap_or_else(|e| panic!("{e}"));
-        let ahead = 48 * 1024;
-        client
-            .write_all(&vec![b'a'; ahead])
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut read = Vec::new();
-        for _ in 0..50 {
-            let closed =
-                poll_fn(|cx| Poll::Ready(poll_closed(Pin::new(&mut server), &mut read, cx))).await;
-            assert!(closed.is_pending(), "the client is still there");
-            if read.len() >= ahead {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(read.capacity() <= 4096, "{} bytes held", read.capacity());
     }
 }

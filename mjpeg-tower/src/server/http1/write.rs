@@ -127,6 +127,9 @@ impl Outgoing {
                 self.fill(body.as_mut(), cx)?;
             }
             if self.pieces.is_empty() {
+                if self.pieces.capacity() > 16 {
+                    self.pieces.shrink_to(8); // after a burst, held per viewer
+                }
                 if !self.flushed {
                     ready!(io.as_mut().poll_flush(cx))?;
                     self.flushed = true;
