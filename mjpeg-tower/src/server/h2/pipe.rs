@@ -27,7 +27,6 @@ use crate::lifecycle::outcome::BoxError;
 pub(super) struct Pipe {
     tx: SendStream<Bytes>,
     id: u32,
-    sent: u64,
     windows: Windows,
     stall: Option<Duration>,
     timer: Option<Pin<Box<Sleep>>>,
@@ -51,7 +50,6 @@ impl Pipe {
         Self {
             tx,
             id,
-            sent: 0,
             windows,
             stall,
             timer: None,
@@ -107,28 +105,16 @@ impl Pipe {
         }
     }
 
-    /// Sends `data` in pieces no larger than the capacity assigned, so every
-    /// byte handed to `h2` counts against the stream's window.
-    async fn send(&mut self, mut data: Bytes, end: bool) -> Result<(), Gone> {
-        if data.is_empty() {
-            return self.tx.send_data(data, end).map_err(|_| Gone);
-        }
-        loop {
+    /// Sends `data` once the stream has some send capacity, whole (as hyper
+    /// does): `h2` holds what the windows do not allow yet, and assigns no
+    /// more capacity to a stream holding its send buffer's worth. The stall
+    /// check counts the bytes that went on the wire (see [`Windows`]).
+    async fn send(&mut self, data: Bytes, end: bool) -> Result<(), Gone> {
+        if !data.is_empty() {
             self.tx.reserve_capacity(data.len());
-            let capacity = self.capacity().await?;
-            // The common case, whole: splitting a `Bytes` may allocate.
-            let piece = if capacity >= data.len() {
-                std::mem::take(&mut data)
-            } else {
-                data.split_to(capacity)
-            };
-            self.sent += piece.len() as u64;
-            let last = data.is_empty();
-            self.tx.send_data(piece, end && last).map_err(|_| Gone)?;
-            if last {
-                return Ok(());
-            }
+            self.capacity().await?;
         }
+        self.tx.send_data(data, end).map_err(|_| Gone)
     }
 
     /// Waits for send capacity; resets the stream if it stalls.
@@ -179,7 +165,7 @@ impl Pipe {
                 timer.as_mut().reset(deadline); // armed for an earlier wait
                 continue;
             }
-            if self.windows.exhausted(self.id, self.sent) {
+            if self.windows.exhausted(self.id) {
                 // The client gave this stream no window for the whole timeout.
                 self.flag.set();
                 self.tx.send_reset(Reason::CANCEL);

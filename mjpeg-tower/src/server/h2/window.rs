@@ -4,9 +4,15 @@
 //! (its client stopped reading it: a stalled viewer) or by the connection's
 //! window (some other stream holds it). The `h2` crate does not say which,
 //! so [`Scan`] reads the client's `SETTINGS` and `WINDOW_UPDATE` frames on
-//! their way in and [`Windows`] keeps each open stream's credit: the initial
-//! window plus the updates for it. A stream whose bytes sent reach its credit
-//! is blocked by its own window.
+//! their way in and the server's `DATA` frame headers on their way out, and
+//! [`Windows`] keeps each open stream's credit (the initial window plus the
+//! updates for it) and the bytes sent on it. A stream whose bytes sent reach
+//! its credit is blocked by its own window.
+//!
+//! Counting what goes on the wire, not what is handed to `h2`, lets a
+//! stream hand `h2` whole chunks (as hyper does) while `h2` holds what the
+//! windows do not yet allow: handing it only what the stream's capacity
+//! allowed cost about a fifth more CPU per byte at 64 x 16 streams.
 
 use std::collections::HashMap;
 use std::io;
@@ -24,6 +30,7 @@ const DEFAULT_WINDOW: i64 = 65_535;
 /// 6 per entry; anything longer is the `h2` crate's to reject.
 const MAX_COLLECTED: usize = 16 * 1024;
 
+const DATA: u8 = 0x0;
 const HEADERS: u8 = 0x1;
 const SETTINGS: u8 = 0x4;
 const WINDOW_UPDATE: u8 = 0x8;
@@ -52,6 +59,8 @@ impl Default for State {
 #[derive(Debug, Default)]
 struct Credit {
     updates: i64,
+    /// `DATA` payload bytes the server has written on the stream.
+    sent: i64,
     accepted: bool,
 }
 
@@ -75,11 +84,23 @@ impl Windows {
         self.lock().streams.remove(&id);
     }
 
-    /// Whether `sent` bytes use up all the credit the client gave stream `id`.
-    pub(super) fn exhausted(&self, id: u32, sent: u64) -> bool {
+    /// Whether the bytes sent on stream `id` use up all the credit the
+    /// client gave it.
+    pub(super) fn exhausted(&self, id: u32) -> bool {
         let state = self.lock();
-        let updates = state.streams.get(&id).map_or(0, |credit| credit.updates);
-        i64::try_from(sent).unwrap_or(i64::MAX) >= state.initial.saturating_add(updates)
+        let (updates, sent) = state
+            .streams
+            .get(&id)
+            .map_or((0, 0), |credit| (credit.updates, credit.sent));
+        sent >= state.initial.saturating_add(updates)
+    }
+
+    fn sent(&self, id: u32, len: usize) {
+        if let Some(credit) = self.lock().streams.get_mut(&id) {
+            credit.sent = credit
+                .sent
+                .saturating_add(i64::try_from(len).unwrap_or(i64::MAX));
+        }
     }
 
     fn opened(&self, id: u32) {
@@ -197,11 +218,60 @@ impl Scanner {
     }
 }
 
-/// An IO wrapper that reads the client's frames for [`Windows`] as `h2` reads them.
+/// Reads the server's frame headers going out and counts `DATA` payloads
+/// for [`Windows`] (no payload is looked at).
+#[derive(Debug, Default)]
+struct Outbound {
+    header: [u8; 9],
+    have: usize,
+    remaining: usize,
+}
+
+impl Outbound {
+    fn feed(&mut self, mut bytes: &[u8], windows: &Windows) {
+        while !bytes.is_empty() {
+            if self.remaining > 0 {
+                let n = self.remaining.min(bytes.len());
+                self.remaining -= n;
+                bytes = &bytes[n..];
+                continue;
+            }
+            let n = (self.header.len() - self.have).min(bytes.len());
+            self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+            self.have += n;
+            bytes = &bytes[n..];
+            if self.have == self.header.len() {
+                self.have = 0;
+                let [l0, l1, l2, kind, _, s0, s1, s2, s3] = self.header;
+                self.remaining = usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2);
+                let stream = u32::from_be_bytes([s0 & 0x7f, s1, s2, s3]);
+                if kind == DATA && stream != 0 && self.remaining > 0 {
+                    windows.sent(stream, self.remaining);
+                }
+            }
+        }
+    }
+
+    /// Feeds the first `n` bytes of `bufs`.
+    fn feed_vectored(&mut self, bufs: &[io::IoSlice<'_>], mut n: usize, windows: &Windows) {
+        for buf in bufs {
+            if n == 0 {
+                break;
+            }
+            let take = n.min(buf.len());
+            self.feed(&buf[..take], windows);
+            n -= take;
+        }
+    }
+}
+
+/// An IO wrapper that reads the client's frames for [`Windows`] as `h2`
+/// reads them, and counts the `DATA` it writes.
 #[derive(Debug)]
 pub(super) struct Scan<T> {
     io: T,
     scanner: Scanner,
+    outbound: Outbound,
     windows: Windows,
 }
 
@@ -210,6 +280,7 @@ impl<T> Scan<T> {
         Self {
             io,
             scanner: Scanner::new(),
+            outbound: Outbound::default(),
             windows,
         }
     }
@@ -237,7 +308,12 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Scan<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = poll {
+            this.outbound.feed(&buf[..n.min(buf.len())], &this.windows);
+        }
+        poll
     }
 
     fn poll_write_vectored(
@@ -245,7 +321,12 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Scan<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = poll {
+            this.outbound.feed_vectored(bufs, n, &this.windows);
+        }
+        poll
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -289,12 +370,33 @@ mod tests {
                 scanner.feed(chunk, &windows);
             }
             windows.accepted(1);
-            assert!(!windows.exhausted(1, 4096 + 999), "piece {piece}");
-            assert!(windows.exhausted(1, 4096 + 1000), "piece {piece}");
+            let mut out = Outbound::default();
+            let mut sent = frame(SETTINGS, 0, 0, &[]);
+            sent.extend(frame(DATA, 0, 1, &[0; 4096 + 999]));
+            sent.extend(frame(DATA, 0, 0, &[0; 7])); // not a stream's
+            for chunk in sent.chunks(piece) {
+                out.feed(chunk, &windows);
+            }
+            assert!(!windows.exhausted(1), "piece {piece}");
+            out.feed(&frame(DATA, 0x1, 1, &[0]), &windows);
+            assert!(windows.exhausted(1), "piece {piece}");
         }
-        // An unknown stream has the initial window only.
-        assert!(windows.exhausted(3, 65_535));
-        assert!(!windows.exhausted(3, 65_534));
+        // An unknown stream has sent nothing.
+        assert!(!windows.exhausted(3));
+    }
+
+    #[test]
+    fn vectored_writes_count_only_the_bytes_written() {
+        let windows = Windows::default();
+        windows.accepted(1);
+        let data = frame(DATA, 0, 1, &[0; 100]);
+        let (head, rest) = data.split_at(5);
+        let bufs = [io::IoSlice::new(head), io::IoSlice::new(rest)];
+        let mut out = Outbound::default();
+        out.feed_vectored(&bufs, 7, &windows); // the header, cut short
+        assert_eq!(windows.lock().streams[&1].sent, 0);
+        out.feed(&rest[2..4], &windows);
+        assert_eq!(windows.lock().streams[&1].sent, 100);
     }
 
     #[test]
