@@ -26,8 +26,8 @@ pub enum OverflowPolicy {
     /// End the viewer's response.
     ///
     /// # Note
-    /// The body can only end itself when the connection polls it, and hyper
-    /// stops polling a body whose socket is full. To close a connection whose
+    /// The body can only end itself when the connection polls it, and a
+    /// server stops polling a body whose socket is full. To close a connection whose
     /// client stopped reading, serve with a write-stall timeout (the adapters'
     /// `serve` helpers); the reason reported is then
     /// [`DisconnectReason::Overflow`](crate::DisconnectReason::Overflow) too.

@@ -156,7 +156,7 @@ impl MjpegLayer {
     ///
     /// Each queued frame counts as its payload plus a fixed overhead (under
     /// 1 KiB), so tiny or empty frames cannot pile up unbounded. Kernel and
-    /// hyper buffers come on top; the adapters' `serve` helpers keep those
+    /// server buffers come on top; the adapters' `serve` helpers keep those
     /// small. A frame is always accepted into an empty queue, so a client
     /// that stops reading costs at most this plus one frame.
     pub fn high_water_mark(self, bytes: usize) -> Self {
