@@ -58,7 +58,10 @@
 //!
 //! [`serve`] does the same with its own loop and also reports such clients
 //! as [`DisconnectReason::Overflow`] (through `axum::serve` they are reported
-//! as `ClientClosed`). Use [`Server`] with [`listener_with`] or
+//! as `ClientClosed`). It also serves a viewer's `GET` without hyper's
+//! per-connection buffers: about 6-7 KiB per viewer, where hyper (which
+//! `axum::serve` runs) keeps an 8 KiB read and write buffer per connection
+//! (19 KiB per viewer when [`Server`] used it; `cargo xtask bench`). Use [`Server`] with [`listener_with`] or
 //! [`Server::serve`] to change the buffer or the timeout.
 //!
 //! With a plain `TcpListener` instead, the layer's high-water mark still

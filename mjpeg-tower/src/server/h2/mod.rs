@@ -7,6 +7,7 @@
 //! the deadline.
 
 mod pipe;
+mod scan;
 mod stream;
 mod window;
 
@@ -23,8 +24,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower_service::Service;
 
+use self::scan::Scan;
 use self::stream::StreamContext;
-use self::window::{Scan, Windows};
+use self::window::Windows;
 use super::Http2Limits;
 use super::body::RequestBody;
 use crate::lifecycle::info::StallFlag;
