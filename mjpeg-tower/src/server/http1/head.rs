@@ -11,11 +11,9 @@ const MAX_HEADERS: usize = 100;
 /// The longest request head read before answering `431`.
 pub(super) const MAX_HEAD: usize = 64 * 1024;
 
-/// What the bytes read so far hold.
+/// A whole request head, and what to do with it.
 #[derive(Debug)]
 pub(super) enum Parsed {
-    /// Not a whole head yet.
-    Partial,
     /// A request this loop serves, the head's length in bytes, and whether
     /// the client lets the connection stay open after it.
     Ours {
@@ -30,51 +28,51 @@ pub(super) enum Parsed {
     Bad(StatusCode),
 }
 
-/// Parses the request head at the start of `bytes`.
+/// Parses the request head at the start of `bytes`; `None` until it is whole.
 ///
 /// Only a `GET` over HTTP/1.1 without any body framing, upgrade or
 /// expectation is served here: those are all a viewer sends, and each of
 /// them leaves no request body to read. Anything else goes to hyper.
-pub(super) fn parse(bytes: &[u8]) -> Parsed {
+pub(super) fn parse(bytes: &[u8]) -> Option<Parsed> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let len = match req.parse(bytes) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) if bytes.len() >= MAX_HEAD => {
-            return Parsed::Bad(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+            return Some(Parsed::Bad(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
         }
-        Ok(httparse::Status::Partial) => return Parsed::Partial,
+        Ok(httparse::Status::Partial) => return None,
         Err(httparse::Error::TooManyHeaders) => {
-            return Parsed::Bad(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+            return Some(Parsed::Bad(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
         }
         // Let hyper answer what it can (an HTTP/1.0 client, say) and
         // refuse what it cannot, in its own words.
-        Err(_) => return Parsed::Hyper,
+        Err(_) => return Some(Parsed::Hyper),
     };
     if len > MAX_HEAD {
-        return Parsed::Bad(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        return Some(Parsed::Bad(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
     }
     if req.version != Some(1) || req.method != Some("GET") {
-        return Parsed::Hyper;
+        return Some(Parsed::Hyper);
     }
     let Some(Ok(uri)) = req.path.map(Uri::try_from) else {
-        return Parsed::Bad(StatusCode::BAD_REQUEST);
+        return Some(Parsed::Bad(StatusCode::BAD_REQUEST));
     };
     let mut map = HeaderMap::with_capacity(req.headers.len());
     let mut keep_alive = true;
     for h in req.headers.iter() {
         let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else {
-            return Parsed::Bad(StatusCode::BAD_REQUEST);
+            return Some(Parsed::Bad(StatusCode::BAD_REQUEST));
         };
         if name == header::CONTENT_LENGTH
             || name == header::TRANSFER_ENCODING
             || name == header::UPGRADE
             || name == header::EXPECT
         {
-            return Parsed::Hyper;
+            return Some(Parsed::Hyper);
         }
         let Ok(value) = HeaderValue::from_bytes(h.value) else {
-            return Parsed::Bad(StatusCode::BAD_REQUEST);
+            return Some(Parsed::Bad(StatusCode::BAD_REQUEST));
         };
         if name == header::CONNECTION {
             for token in value.to_str().unwrap_or_default().split(',') {
@@ -82,7 +80,7 @@ pub(super) fn parse(bytes: &[u8]) -> Parsed {
                 if token.eq_ignore_ascii_case("close") {
                     keep_alive = false;
                 } else if token.eq_ignore_ascii_case("upgrade") {
-                    return Parsed::Hyper;
+                    return Some(Parsed::Hyper);
                 }
             }
         }
@@ -93,11 +91,11 @@ pub(super) fn parse(bytes: &[u8]) -> Parsed {
     *request.uri_mut() = uri;
     *request.version_mut() = Version::HTTP_11;
     *request.headers_mut() = map;
-    Parsed::Ours {
+    Some(Parsed::Ours {
         request: Box::new(request),
         len,
         keep_alive,
-    }
+    })
 }
 
 /// How a response body is delimited on the wire.
@@ -188,7 +186,7 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
     values.next().is_none().then_some(length)
 }
 
-/// A short response that ends the connection: `400` or `431`.
+/// A short response that ends the connection: `400`, `431` or `500`.
 pub(super) fn refusal(status: StatusCode) -> Vec<u8> {
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
@@ -201,11 +199,11 @@ mod tests {
 
     fn ours(bytes: &[u8]) -> (Box<Request<()>>, usize, bool) {
         match parse(bytes) {
-            Parsed::Ours {
+            Some(Parsed::Ours {
                 request,
                 len,
                 keep_alive,
-            } => (request, len, keep_alive),
+            }) => (request, len, keep_alive),
             other => panic!("expected ours, got {other:?}"),
         }
     }
@@ -225,15 +223,12 @@ mod tests {
 
     #[test]
     fn a_half_head_waits_and_an_endless_one_is_refused() {
-        assert!(matches!(
-            parse(b"GET / HTTP/1.1\r\nHost: a\r\n"),
-            Parsed::Partial
-        ));
+        assert!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n").is_none());
         let mut long = b"GET / HTTP/1.1\r\nx-long: ".to_vec();
         long.resize(MAX_HEAD, b'a');
         assert!(matches!(
             parse(&long),
-            Parsed::Bad(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            Some(Parsed::Bad(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE))
         ));
     }
 
@@ -249,7 +244,7 @@ mod tests {
             b"HEAD / HTTP/1.1\r\n\r\n",
         ] {
             assert!(
-                matches!(parse(head), Parsed::Hyper),
+                matches!(parse(head), Some(Parsed::Hyper)),
                 "{}",
                 String::from_utf8_lossy(head)
             );

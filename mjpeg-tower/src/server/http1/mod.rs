@@ -25,7 +25,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{Request, Response, StatusCode};
 use http_body::Body;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -91,18 +91,9 @@ impl<S> Http1<S> {
                     return Box::pin(self.hyper(io)).await;
                 }
                 Parsed::Bad(status) => {
-                    let refusal = head::refusal(status);
-                    let _ = tokio::time::timeout(CLOSE_GRACE, async {
-                        let mut out = Outgoing::new(refusal, head::Framing::None);
-                        let mut body = RequestBody::empty();
-                        poll_fn(|cx| out.poll_send(Pin::new(&mut body), Pin::new(&mut io), cx))
-                            .await
-                    })
-                    .await;
+                    refuse(&mut io, status).await;
                     return close(io).await;
                 }
-                // Not returned by `read_head`, which reads until a whole head.
-                Parsed::Partial => return close(io).await,
             }
         }
     }
@@ -122,9 +113,8 @@ impl<S> Http1<S> {
         let mut timer = pin!(timer);
         loop {
             if !read.buf.is_empty() {
-                match head::parse(&read.buf) {
-                    Parsed::Partial => {}
-                    parsed => return Some(parsed),
+                if let Some(parsed) = head::parse(&read.buf) {
+                    return Some(parsed);
                 }
             }
             let idle = read.buf.is_empty();
@@ -177,25 +167,20 @@ impl<S> Http1<S> {
         let (mut parts, body) = response.into_parts();
         // A 1xx is interim: the client would wait for a final response that
         // never comes. hyper answers `500` without the body and closes.
-        let interim = parts.status.is_informational();
-        if interim {
-            parts.status = http::StatusCode::INTERNAL_SERVER_ERROR;
-            parts.headers.clear();
+        if parts.status.is_informational() {
+            refuse(io, StatusCode::INTERNAL_SERVER_ERROR).await;
+            return false;
         }
         // A server stopping closes after this response: say so (as hyper).
-        let last = interim || *self.shutdown.borrow() || head::asks_close(&parts.headers);
+        let last = *self.shutdown.borrow() || head::asks_close(&parts.headers);
         let keep_alive = keep_alive && !last;
-        let exact = if interim || body.is_end_stream() {
+        let exact = if body.is_end_stream() {
             Some(0)
         } else {
             body.size_hint().exact()
         };
-        let (head, mut framing) =
-            head::encode(parts.status, &mut parts.headers, exact, !keep_alive);
+        let (head, framing) = head::encode(parts.status, &mut parts.headers, exact, !keep_alive);
         drop(parts);
-        if interim {
-            framing = head::Framing::None; // the app's body is not sent
-        }
         let mut out = Outgoing::new(head, framing);
         let mut body = pin!(body);
         // The body is dropped when this returns: a viewer gone is a viewer
@@ -234,6 +219,15 @@ impl<S> Http1<S> {
         conn.as_mut().graceful_shutdown();
         let _ = conn.await;
     }
+}
+
+/// Writes a short response after which the connection closes (`400`,
+/// `431`, `500`), briefly.
+async fn refuse(io: &mut Rewind<ServerIo>, status: StatusCode) {
+    let mut out = Outgoing::new(head::refusal(status), head::Framing::None);
+    let mut body = RequestBody::empty();
+    let send = poll_fn(|cx| out.poll_send(Pin::new(&mut body), Pin::new(&mut *io), cx));
+    let _ = tokio::time::timeout(CLOSE_GRACE, send).await;
 }
 
 /// Shuts the write side down (a TLS `close_notify`), briefly.
