@@ -75,6 +75,7 @@
 
 mod accept;
 mod body;
+mod fields;
 mod h2;
 mod http1;
 mod io;

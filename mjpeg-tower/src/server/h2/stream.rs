@@ -2,7 +2,7 @@
 
 use std::future::poll_fn;
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use h2::Reason;
@@ -17,6 +17,7 @@ use super::window::Windows;
 use crate::lifecycle::info::{RemoteAddr, StallFlag};
 use crate::lifecycle::outcome::BoxError;
 use crate::server::body::RequestBody;
+use crate::server::fields::{add_date, content_length};
 use crate::wire::hop::HOP_BY_HOP;
 
 /// What a stream needs from its connection.
@@ -103,16 +104,7 @@ fn prepare(headers: &mut HeaderMap) {
     for name in &HOP_BY_HOP {
         headers.remove(name);
     }
-    headers.entry(header::DATE).or_insert_with(|| {
-        HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::now()))
-            .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
-    });
-}
-
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    let mut values = headers.get_all(header::CONTENT_LENGTH).iter();
-    let length = values.next()?.to_str().ok()?.trim().parse().ok()?;
-    values.next().is_none().then_some(length)
+    add_date(headers);
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! Request heads in, response heads out.
 
-use std::time::SystemTime;
-
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri, Version};
+
+use crate::server::fields::{add_date, content_length};
 
 /// The most headers a request may carry (hyper's default too).
 const MAX_HEADERS: usize = 100;
@@ -134,10 +134,7 @@ pub(super) fn encode(
         headers.remove(header::CONTENT_LENGTH);
         Framing::Chunked
     };
-    headers.entry(header::DATE).or_insert_with(|| {
-        HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::now()))
-            .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
-    });
+    add_date(headers);
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.as_str().as_bytes());
@@ -170,20 +167,6 @@ pub(super) fn asks_close(headers: &HeaderMap) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|token| token.trim().eq_ignore_ascii_case("close"))
-}
-
-/// The one valid `content-length`, if the headers carry exactly one.
-///
-/// Digits only (RFC 9110, 8.6): `u64::from_str` also takes a leading `+`,
-/// which would be written as is and read differently by each client.
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    let mut values = headers.get_all(header::CONTENT_LENGTH).iter();
-    let digits = values.next()?.to_str().ok()?.trim();
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let length = digits.parse().ok()?;
-    values.next().is_none().then_some(length)
 }
 
 /// A short response that ends the connection: `400`, `431` or `500`.
