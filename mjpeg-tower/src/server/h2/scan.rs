@@ -24,13 +24,76 @@ const WINDOW_UPDATE: u8 = 0x8;
 const SETTINGS_ACK: u8 = 0x1;
 const SETTINGS_INITIAL_WINDOW_SIZE: u16 = 0x4;
 
-/// Reads the frame headers going by and hands the interesting frames to [`Windows`].
-#[derive(Debug)]
-struct Scanner {
-    preface_left: usize,
+/// Where a run of HTTP/2 frames is: in a 9-byte frame header (which may
+/// come in pieces) or in a payload.
+#[derive(Debug, Default)]
+struct Frames {
     header: [u8; 9],
     have: usize,
     remaining: usize,
+}
+
+/// A frame header.
+#[derive(Clone, Copy, Debug)]
+struct Head {
+    len: usize,
+    kind: u8,
+    flags: u8,
+    stream: u32,
+}
+
+/// What the next bytes were.
+enum Step<'a> {
+    Head(Head),
+    /// Payload bytes; `last` when they end the frame.
+    Payload {
+        bytes: &'a [u8],
+        last: bool,
+    },
+}
+
+impl Frames {
+    /// Takes from `bytes` up to the next whole header or a run of payload.
+    fn next<'a>(&mut self, bytes: &mut &'a [u8]) -> Option<Step<'a>> {
+        loop {
+            if bytes.is_empty() {
+                return None;
+            }
+            if self.remaining > 0 {
+                let (payload, rest) = bytes.split_at(self.remaining.min(bytes.len()));
+                *bytes = rest;
+                self.remaining -= payload.len();
+                let last = self.remaining == 0;
+                return Some(Step::Payload {
+                    bytes: payload,
+                    last,
+                });
+            }
+            let n = (self.header.len() - self.have).min(bytes.len());
+            self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+            self.have += n;
+            *bytes = &bytes[n..];
+            if self.have == self.header.len() {
+                self.have = 0;
+                let [l0, l1, l2, kind, flags, s0, s1, s2, s3] = self.header;
+                let len = usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2);
+                self.remaining = len;
+                return Some(Step::Head(Head {
+                    len,
+                    kind,
+                    flags,
+                    stream: u32::from_be_bytes([s0 & 0x7f, s1, s2, s3]),
+                }));
+            }
+        }
+    }
+}
+
+/// Reads the client's frames going by and hands the interesting ones to [`Windows`].
+#[derive(Debug)]
+struct Scanner {
+    preface_left: usize,
+    frames: Frames,
     kind: u8,
     stream: u32,
     collect: bool,
@@ -41,9 +104,7 @@ impl Scanner {
     fn new() -> Self {
         Self {
             preface_left: PREFACE_LEN,
-            header: [0; 9],
-            have: 0,
-            remaining: 0,
+            frames: Frames::default(),
             kind: 0,
             stream: 0,
             collect: false,
@@ -52,55 +113,45 @@ impl Scanner {
     }
 
     fn feed(&mut self, mut bytes: &[u8], windows: &Windows) {
-        while !bytes.is_empty() {
-            if self.preface_left > 0 {
-                let n = self.preface_left.min(bytes.len());
-                self.preface_left -= n;
-                bytes = &bytes[n..];
-            } else if self.have < self.header.len() {
-                let n = (self.header.len() - self.have).min(bytes.len());
-                self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
-                self.have += n;
-                bytes = &bytes[n..];
-                if self.have == self.header.len() {
-                    self.start_frame(windows);
+        let preface = self.preface_left.min(bytes.len());
+        self.preface_left -= preface;
+        bytes = &bytes[preface..];
+        while let Some(step) = self.frames.next(&mut bytes) {
+            match step {
+                Step::Head(head) => {
+                    self.start_frame(head, windows);
+                    if head.len == 0 {
+                        self.end_frame(windows);
+                    }
                 }
-            } else {
-                let n = self.remaining.min(bytes.len());
-                if self.collect && self.payload.len() + n <= MAX_COLLECTED {
-                    self.payload.extend_from_slice(&bytes[..n]);
-                }
-                self.remaining -= n;
-                bytes = &bytes[n..];
-                if self.remaining == 0 {
-                    self.end_frame(windows);
+                Step::Payload { bytes, last } => {
+                    if self.collect && self.payload.len() + bytes.len() <= MAX_COLLECTED {
+                        self.payload.extend_from_slice(bytes);
+                    }
+                    if last {
+                        self.end_frame(windows);
+                    }
                 }
             }
         }
     }
 
-    fn start_frame(&mut self, windows: &Windows) {
-        let [l0, l1, l2, kind, flags, s0, s1, s2, s3] = self.header;
-        self.remaining = usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2);
-        self.kind = kind;
-        self.stream = u32::from_be_bytes([s0 & 0x7f, s1, s2, s3]);
-        self.collect = match kind {
+    fn start_frame(&mut self, head: Head, windows: &Windows) {
+        self.kind = head.kind;
+        self.stream = head.stream;
+        self.collect = match head.kind {
             HEADERS => {
-                windows.opened(self.stream);
+                windows.opened(head.stream);
                 false
             }
-            SETTINGS => flags & SETTINGS_ACK == 0,
-            WINDOW_UPDATE => self.stream != 0,
+            SETTINGS => head.flags & SETTINGS_ACK == 0,
+            WINDOW_UPDATE => head.stream != 0,
             _ => false,
         };
         self.payload.clear();
-        if self.remaining == 0 {
-            self.end_frame(windows);
-        }
     }
 
     fn end_frame(&mut self, windows: &Windows) {
-        self.have = 0;
         if !self.collect {
             return;
         }
@@ -127,33 +178,17 @@ impl Scanner {
 /// Reads the server's frame headers going out and counts `DATA` payloads
 /// for [`Windows`] (no payload is looked at).
 #[derive(Debug, Default)]
-struct Outbound {
-    header: [u8; 9],
-    have: usize,
-    remaining: usize,
-}
+struct Outbound(Frames);
 
 impl Outbound {
     fn feed(&mut self, mut bytes: &[u8], windows: &Windows) {
-        while !bytes.is_empty() {
-            if self.remaining > 0 {
-                let n = self.remaining.min(bytes.len());
-                self.remaining -= n;
-                bytes = &bytes[n..];
-                continue;
-            }
-            let n = (self.header.len() - self.have).min(bytes.len());
-            self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
-            self.have += n;
-            bytes = &bytes[n..];
-            if self.have == self.header.len() {
-                self.have = 0;
-                let [l0, l1, l2, kind, _, s0, s1, s2, s3] = self.header;
-                self.remaining = usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2);
-                let stream = u32::from_be_bytes([s0 & 0x7f, s1, s2, s3]);
-                if kind == DATA && stream != 0 && self.remaining > 0 {
-                    windows.sent(stream, self.remaining);
-                }
+        while let Some(step) = self.0.next(&mut bytes) {
+            if let Step::Head(head) = step
+                && head.kind == DATA
+                && head.stream != 0
+                && head.len > 0
+            {
+                windows.sent(head.stream, head.len);
             }
         }
     }
