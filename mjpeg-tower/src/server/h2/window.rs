@@ -12,7 +12,8 @@
 //! Counting what goes on the wire, not what is handed to `h2`, lets a
 //! stream hand `h2` whole chunks (as hyper does) while `h2` holds what the
 //! windows do not yet allow: handing it only what the stream's capacity
-//! allowed cost about a fifth more CPU per byte at 64 x 16 streams.
+//! allowed cost 1.20-1.22 CPU s/GB against 0.84-0.86 whole (64 x 16
+//! streams over TLS, `cargo xtask bench`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

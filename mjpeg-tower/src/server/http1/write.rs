@@ -44,16 +44,22 @@ enum Piece {
 
 impl Piece {
     fn size_line(len: usize) -> Self {
+        // Right-aligned, so `start` is where the digits begin.
         let mut line = [0; 18];
-        let digits = (usize::BITS - len.leading_zeros()).div_ceil(4).max(1) as usize;
-        for (i, slot) in line[..digits].iter_mut().enumerate() {
-            let nibble = (len >> (4 * (digits - 1 - i))) & 0xf;
-            *slot = b"0123456789ABCDEF"[nibble];
+        line[16..].copy_from_slice(b"\r\n");
+        let (mut start, mut left) = (16, len);
+        loop {
+            start -= 1;
+            line[start] = b"0123456789ABCDEF"[left & 0xf];
+            left >>= 4;
+            if left == 0 {
+                break;
+            }
         }
-        line[digits..digits + 2].copy_from_slice(b"\r\n");
-        let start = u8::try_from(line.len() - digits - 2).unwrap_or(0);
-        line.copy_within(..digits + 2, usize::from(start));
-        Self::Size { line, start }
+        Self::Size {
+            line,
+            start: u8::try_from(start).unwrap_or(0),
+        }
     }
 
     fn bytes(&self) -> &[u8] {
