@@ -11,8 +11,9 @@ use hyper::body::Incoming;
 use crate::lifecycle::outcome::BoxError;
 
 /// The body of a request served by [`Server`](super::Server): empty for a
-/// viewer's `GET`, hyper's [`Incoming`] for other HTTP/1.1 requests, the stream's data over HTTP/2 (served with
-/// the `h2` crate, so each stream gets its own write-stall deadline).
+/// viewer's `GET`, hyper's [`Incoming`] for other HTTP/1.1 requests, the
+/// stream's data over HTTP/2 (served with the `h2` crate, so each stream
+/// gets its own write-stall deadline).
 ///
 /// It releases HTTP/2 flow-control capacity as data is read, so a client
 /// may keep sending as long as the service reads.

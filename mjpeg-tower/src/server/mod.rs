@@ -45,7 +45,7 @@
 //! as descriptors are free.
 //!
 //! # HTTP/2: a stall deadline per stream
-//! hyper serves HTTP/1.1; HTTP/2 (ALPN `h2`, or h2c with prior knowledge,
+//! HTTP/1.1 is served as above; HTTP/2 (ALPN `h2`, or h2c with prior knowledge,
 //! told apart by the client preface) is served with the `h2` crate, because
 //! hyper polls an HTTP/2 response body only once the stream has send
 //! capacity: a body whose client stopped reading is never polled again and

@@ -123,8 +123,10 @@ impl Server {
                     }
                 };
                 let mut conn = std::pin::pin!(conn);
-                // hyper's HTTP/1 timer starts once the protocol is known,
-                // and HTTP/2 has none: until a first request, ours applies.
+                // The HTTP/1.1 loop times each request head, but only once
+                // the protocol is known (after the h2c preface sniffing),
+                // and HTTP/2 has no such timer: until a first request, this
+                // one applies to both.
                 if let Some(timeout) = head_timeout {
                     tokio::select! {
                         () = conn.as_mut() => return,

@@ -1,5 +1,5 @@
 //! HTTP/2 connections, served with the `h2` crate so each stream gets its
-//! own write-stall deadline (see [`pipe`]); hyper serves HTTP/1.1.
+//! own write-stall deadline (see [`pipe`]); HTTP/1.1 is `super::http1`'s.
 //!
 //! hyper's HTTP/2 server polls a response body only once the stream has
 //! send capacity, so a body whose client stopped reading is never polled
