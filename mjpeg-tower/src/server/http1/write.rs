@@ -27,6 +27,9 @@ const LOW_WATER: usize = 64 * 1024;
 /// The most pieces handed to one `writev`.
 const MAX_SLICES: usize = 64;
 
+/// What a frame usually takes: a size line, part head, payload and tails.
+const FEW_SLICES: usize = 8;
+
 /// The end of a chunked body.
 const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
@@ -128,9 +131,12 @@ impl Outgoing {
         B::Error: Into<BoxError>,
         W: AsyncWrite,
     {
+        // A body that said `Pending` has our waker: polling it again before
+        // it wakes (after a write, say) only finds it still pending.
+        let mut body_waits = false;
         loop {
-            if !self.body_done && self.queued < LOW_WATER {
-                self.fill(body.as_mut(), cx)?;
+            if !self.body_done && !body_waits && self.queued < LOW_WATER {
+                body_waits = self.fill(body.as_mut(), cx)?;
             }
             if self.pieces.is_empty() {
                 if self.pieces.capacity() > 16 {
@@ -151,17 +157,22 @@ impl Outgoing {
         }
     }
 
-    /// Queues what the body has ready, as one chunk when chunked.
-    fn fill<B>(&mut self, mut body: Pin<&mut B>, cx: &mut Context<'_>) -> io::Result<()>
+    /// Queues what the body has ready, as one chunk when chunked; whether
+    /// the body is now waiting (it returned `Pending`).
+    fn fill<B>(&mut self, mut body: Pin<&mut B>, cx: &mut Context<'_>) -> io::Result<bool>
     where
         B: Body<Data = Bytes>,
         B::Error: Into<BoxError>,
     {
         let chunk_at = self.pieces.len();
         let mut chunk = 0;
+        let mut waits = false;
         while self.queued < LOW_WATER && self.pieces.len() < MAX_SLICES - 3 {
             match body.as_mut().poll_frame(cx) {
-                Poll::Pending => break,
+                Poll::Pending => {
+                    waits = true;
+                    break;
+                }
                 Poll::Ready(None) => {
                     self.body_done = true;
                     break;
@@ -204,7 +215,7 @@ impl Outgoing {
         if self.body_done && self.left > 0 {
             return Err(io::Error::other("body shorter than its content-length"));
         }
-        Ok(())
+        Ok(waits)
     }
 
     /// One vectored write of what is queued.
@@ -213,7 +224,22 @@ impl Outgoing {
         io: Pin<&mut W>,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        // A frame is a handful of pieces: no need to clear room for 64 on
+        // every write.
+        if self.pieces.len() <= FEW_SLICES {
+            self.poll_write_up_to::<FEW_SLICES, W>(io, cx)
+        } else {
+            self.poll_write_up_to::<MAX_SLICES, W>(io, cx)
+        }
+    }
+
+    /// One vectored write of at most `N` of the queued pieces.
+    fn poll_write_up_to<const N: usize, W: AsyncWrite>(
+        &mut self,
+        io: Pin<&mut W>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        let mut slices = [IoSlice::new(&[]); N];
         let mut count = 0;
         for (slot, piece) in slices.iter_mut().zip(&self.pieces) {
             *slot = IoSlice::new(piece.bytes());
@@ -239,120 +265,4 @@ impl Outgoing {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::convert::Infallible;
-    use std::future::poll_fn;
-
-    use http_body::Frame;
-
-    use super::*;
-
-    #[test]
-    fn size_lines_are_hex_with_crlf() {
-        for (len, line) in [
-            (1, "1\r\n"),
-            (15, "F\r\n"),
-            (16, "10\r\n"),
-            (46_000, "B3B0\r\n"),
-            (usize::MAX, "FFFFFFFFFFFFFFFF\r\n"),
-        ] {
-            assert_eq!(Piece::size_line(len).bytes(), line.as_bytes());
-        }
-        let mut piece = Piece::size_line(0xabc);
-        piece.advance(2);
-        assert_eq!(piece.bytes(), b"C\r\n");
-    }
-
-    /// A body that yields its chunks, all ready.
-    struct Chunks(VecDeque<&'static [u8]>);
-
-    impl Body for Chunks {
-        type Data = Bytes;
-        type Error = Infallible;
-
-        fn poll_frame(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-            Poll::Ready(
-                self.get_mut()
-                    .0
-                    .pop_front()
-                    .map(|c| Ok(Frame::data(Bytes::from_static(c)))),
-            )
-        }
-    }
-
-    /// A writer that takes at most `step` bytes per call.
-    struct Trickle {
-        out: Vec<u8>,
-        step: usize,
-    }
-
-    impl AsyncWrite for Trickle {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            let this = self.get_mut();
-            let n = buf.len().min(this.step);
-            this.out.extend_from_slice(&buf[..n]);
-            Poll::Ready(Ok(n))
-        }
-
-        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-
-        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-    }
-
-    async fn send(framing: Framing, chunks: &[&'static [u8]], step: usize) -> io::Result<Vec<u8>> {
-        let mut body = Chunks(chunks.iter().copied().collect());
-        let mut io = Trickle {
-            out: Vec::new(),
-            step,
-        };
-        let mut send = Outgoing::new(b"HEAD\r\n".to_vec(), framing);
-        poll_fn(|cx| send.poll_send(Pin::new(&mut body), Pin::new(&mut io), cx)).await?;
-        Ok(io.out)
-    }
-
-    #[tokio::test]
-    async fn ready_chunks_go_out_as_one_chunk_through_partial_writes() {
-        for step in [1, 3, 7, 1000] {
-            let out = send(Framing::Chunked, &[b"--b\r\n", b"", b"jpeg", b"\r\n"], step)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(
-                out, b"HEAD\r\nB\r\n--b\r\njpeg\r\n\r\n0\r\n\r\n",
-                "step {step}"
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn a_sized_body_is_sent_as_is_and_held_to_its_length() {
-        let out = send(Framing::Length(6), &[b"abc", b"def"], 4)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(out, b"HEAD\r\nabcdef");
-        assert!(
-            send(Framing::Length(5), &[b"abc", b"def"], 4)
-                .await
-                .is_err()
-        );
-        assert!(
-            send(Framing::Length(7), &[b"abc", b"def"], 4)
-                .await
-                .is_err()
-        );
-        let out = send(Framing::None, &[b"abc"], 4)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(out, b"HEAD\r\n", "no body for 204 or 304");
-    }
-}
+mod tests;

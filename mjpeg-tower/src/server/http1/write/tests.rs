@@ -1,0 +1,158 @@
+use std::convert::Infallible;
+use std::future::poll_fn;
+
+use http_body::Frame;
+
+use super::*;
+
+#[test]
+fn size_lines_are_hex_with_crlf() {
+    for (len, line) in [
+        (1, "1\r\n"),
+        (15, "F\r\n"),
+        (16, "10\r\n"),
+        (46_000, "B3B0\r\n"),
+        (usize::MAX, "FFFFFFFFFFFFFFFF\r\n"),
+    ] {
+        assert_eq!(Piece::size_line(len).bytes(), line.as_bytes());
+    }
+    let mut piece = Piece::size_line(0xabc);
+    piece.advance(2);
+    assert_eq!(piece.bytes(), b"C\r\n");
+}
+
+/// A body that yields its chunks, all ready.
+struct Chunks(VecDeque<&'static [u8]>);
+
+impl Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(
+            self.get_mut()
+                .0
+                .pop_front()
+                .map(|c| Ok(Frame::data(Bytes::from_static(c)))),
+        )
+    }
+}
+
+/// A body with one chunk ready, then waiting; counts its polls.
+struct OneThenWait {
+    chunk: Option<&'static [u8]>,
+    polls: usize,
+}
+
+impl Body for OneThenWait {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        this.polls += 1;
+        match this.chunk.take() {
+            Some(c) => Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(c))))),
+            None => Poll::Pending,
+        }
+    }
+}
+
+#[test]
+fn a_waiting_body_is_not_polled_again_until_it_wakes() {
+    // Every frame of a stream ends with the body pending: polling it
+    // once more after the write costs each viewer a queue lock per frame.
+    let mut body = OneThenWait {
+        chunk: Some(b"frame"),
+        polls: 0,
+    };
+    let mut io = Trickle {
+        out: Vec::new(),
+        step: usize::MAX,
+    };
+    let mut send = Outgoing::new(b"HEAD\r\n".to_vec(), Framing::Chunked);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let polled = send.poll_send(Pin::new(&mut body), Pin::new(&mut io), &mut cx);
+    assert!(polled.is_pending());
+    assert_eq!(io.out, b"HEAD\r\n5\r\nframe\r\n");
+    assert_eq!(body.polls, 2, "one chunk, one pending");
+}
+
+/// A writer that takes at most `step` bytes per call.
+struct Trickle {
+    out: Vec<u8>,
+    step: usize,
+}
+
+impl AsyncWrite for Trickle {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let n = buf.len().min(this.step);
+        this.out.extend_from_slice(&buf[..n]);
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+async fn send(framing: Framing, chunks: &[&'static [u8]], step: usize) -> io::Result<Vec<u8>> {
+    let mut body = Chunks(chunks.iter().copied().collect());
+    let mut io = Trickle {
+        out: Vec::new(),
+        step,
+    };
+    let mut send = Outgoing::new(b"HEAD\r\n".to_vec(), framing);
+    poll_fn(|cx| send.poll_send(Pin::new(&mut body), Pin::new(&mut io), cx)).await?;
+    Ok(io.out)
+}
+
+#[tokio::test]
+async fn ready_chunks_go_out_as_one_chunk_through_partial_writes() {
+    for step in [1, 3, 7, 1000] {
+        let out = send(Framing::Chunked, &[b"--b\r\n", b"", b"jpeg", b"\r\n"], step)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            out, b"HEAD\r\nB\r\n--b\r\njpeg\r\n\r\n0\r\n\r\n",
+            "step {step}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sized_body_is_sent_as_is_and_held_to_its_length() {
+    let out = send(Framing::Length(6), &[b"abc", b"def"], 4)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out, b"HEAD\r\nabcdef");
+    assert!(
+        send(Framing::Length(5), &[b"abc", b"def"], 4)
+            .await
+            .is_err()
+    );
+    assert!(
+        send(Framing::Length(7), &[b"abc", b"def"], 4)
+            .await
+            .is_err()
+    );
+    let out = send(Framing::None, &[b"abc"], 4)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out, b"HEAD\r\n", "no body for 204 or 304");
+}
