@@ -1,6 +1,6 @@
 //! [`SharedFrame`]: a published frame and its encodings, shared by every viewer.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::wire::encoder::{EncodedPart, Fingerprint, PartEncoder};
 use crate::wire::frame::Frame;
@@ -26,7 +26,7 @@ pub(crate) struct SharedFrame {
 /// every slot holds another configuration's encoding.
 #[derive(Debug, Default)]
 struct Encodings {
-    slots: [OnceLock<(Fingerprint, EncodedPart)>; SLOTS],
+    slots: [OnceLock<(Fingerprint, Arc<EncodedPart>)>; SLOTS],
     more: OnceLock<Box<Encodings>>,
 }
 
@@ -56,13 +56,13 @@ impl SharedFrame {
     /// it, so the first slot holding a fingerprint is the only one: each
     /// configuration encodes the frame exactly once. Reads after that are
     /// lock-free.
-    pub(crate) fn encoded(&self, encoder: &PartEncoder) -> EncodedPart {
+    pub(crate) fn encoded(&self, encoder: &PartEncoder) -> Arc<EncodedPart> {
         let wanted = encoder.fingerprint();
         let mut block = &self.encodings;
         loop {
             for slot in &block.slots {
                 let (fingerprint, part) =
-                    slot.get_or_init(|| (wanted.clone(), encoder.encode(&self.frame)));
+                    slot.get_or_init(|| (wanted.clone(), Arc::new(encoder.encode(&self.frame))));
                 if fingerprint == wanted {
                     return part.clone();
                 }

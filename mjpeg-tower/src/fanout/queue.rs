@@ -8,7 +8,6 @@
 //! bounded in memory whatever the frame sizes: a million tiny frames cannot
 //! hide under a high-water mark that counts payload bytes only.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -53,75 +52,24 @@ pub(crate) enum Pushed {
     Closed,
 }
 
+/// Frames for one viewer. Aligned to a cache line, so that the lock and
+/// [`State`]'s fields that every push and pop touch share one line.
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub(crate) struct ViewerQueue {
-    limits: QueueLimits,
+    state: Mutex<State>,
     stats: Arc<StatsCell>,
     meter: Arc<Meter>,
-    state: Mutex<State>,
-}
-
-/// Where the producer's end is.
-#[derive(Debug, Default)]
-enum Ending {
-    /// Frames may still come.
-    #[default]
-    Open,
-    /// The producer is done; the viewer gets this after the queued frames.
-    Pending(End),
-    /// The viewer has taken the end: nothing more comes.
-    Taken,
-}
-
-impl Ending {
-    fn is_open(&self) -> bool {
-        matches!(self, Self::Open)
-    }
-
-    /// The pending end, once; afterwards the end is [`Taken`](Self::Taken).
-    fn take(&mut self) -> Option<End> {
-        match std::mem::replace(self, Self::Taken) {
-            Self::Pending(end) => Some(end),
-            other => {
-                *self = other;
-                None
-            }
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-struct State {
-    items: VecDeque<Arc<SharedFrame>>,
-    /// What the queued frames are charged: payload plus [`FRAME_OVERHEAD`] each.
-    bytes: usize,
-    end: Ending,
-    /// The consumer went away: nothing more will be popped.
-    consumer_gone: bool,
-    consumer: Option<Waker>,
-    producer: Option<Waker>,
-    /// The fps limit's clock.
-    pace: Option<Pace>,
-    /// The newest frame the fps limit held back, sent once it is on time
-    /// (or before the end); a newer one replaces it.
-    held: Option<Arc<SharedFrame>>,
-    /// A waiting producer is being held back at the mark.
-    holding: bool,
-    popped: u64,
-    dropped: u64,
+    limits: QueueLimits,
 }
 
 impl ViewerQueue {
     pub(crate) fn new(limits: QueueLimits, stats: Arc<StatsCell>, meter: Arc<Meter>) -> Self {
-        let state = State {
-            pace: limits.min_interval.map(Pace::new),
-            ..State::default()
-        };
         Self {
-            limits,
+            state: Mutex::new(State::new(limits.min_interval.map(Pace::new))),
             stats,
             meter,
-            state: Mutex::new(state),
+            limits,
         }
     }
 
@@ -143,19 +91,19 @@ impl ViewerQueue {
 
     fn push_inner(&self, frame: Arc<SharedFrame>, waited: bool) -> Pushed {
         let mut state = self.lock();
-        if !state.end.is_open() || state.consumer_gone {
+        if !state.live {
             return Pushed::Closed;
         }
         // The clock is read only under an fps limit; a waiting producer
         // paces itself to it instead.
-        let now = state.pace.map(|_| Instant::now());
+        let now = state.paced.then(Instant::now);
         let mut dropped = 0;
-        if let (Some(pace), Some(now), false) = (state.pace, now, waited) {
+        if let (Some(pace), Some(now), false) = (state.cold.pace, now, waited) {
             if pace.is_early(now) {
                 // Hold the newest frame back; the one it replaces is skipped.
-                let first = state.held.is_none();
-                let replaced = state.held.replace(frame).is_some();
-                state.dropped += u64::from(replaced);
+                let first = !state.holds;
+                let replaced = state.hold(frame).is_some();
+                state.cold.dropped += u64::from(replaced);
                 // The consumer arms a timer for a frame newly held.
                 let waker = if first { state.consumer.take() } else { None };
                 drop(state);
@@ -166,40 +114,38 @@ impl ViewerQueue {
                 return Pushed::Skipped;
             }
             // A newer frame is on time: the held one is skipped.
-            if state.held.take().is_some() {
+            if state.take_held().is_some() {
                 dropped += 1;
             }
         }
         let len = cost(&frame);
-        if !waited && !state.items.is_empty() && self.over_budget(&state, len) {
+        if !waited && !state.is_empty() && self.over_budget(&state, len) {
             // The budget's third step, far past it: disconnect this viewer.
             if self.far_over_budget() {
                 return self.end_now(state, End::OverBudget);
             }
             // The first step: this viewer holds more than its share; shed
             // its queued frames, so it gets the newest.
-            let shed = state.items.len() as u64 + u64::from(state.held.is_some());
+            let shed = state.len() as u64 + u64::from(state.holds);
             self.clear(&mut state);
-            state.dropped += shed;
+            state.cold.dropped += shed;
             self.stats.record_budget_shed(shed);
             self.meter.dropped(shed);
         }
-        if !waited && !state.items.is_empty() && state.bytes + len > self.limits.high_water_mark {
+        if !waited && !state.is_empty() && state.bytes + len > self.limits.high_water_mark {
             match self.limits.policy {
                 OverflowPolicy::KeepLatest => {
                     self.stats.record_overflow_event();
-                    while !state.items.is_empty() && state.bytes + len > self.limits.high_water_mark
-                    {
-                        if let Some(old) = state.items.pop_front() {
-                            state.bytes -= cost(&old);
-                            self.sub_queued(cost(&old));
-                            dropped += 1;
-                        }
+                    while state.bytes + len > self.limits.high_water_mark {
+                        let Some(old) = state.pop_front() else { break };
+                        state.bytes -= cost(&old);
+                        self.sub_queued(cost(&old));
+                        dropped += 1;
                     }
                 }
                 OverflowPolicy::DropNewest | OverflowPolicy::Wait => {
                     self.stats.record_overflow_event();
-                    state.dropped += 1;
+                    state.cold.dropped += 1;
                     drop(state);
                     self.record_dropped(1);
                     return Pushed::Skipped;
@@ -207,13 +153,17 @@ impl ViewerQueue {
                 OverflowPolicy::Disconnect => return self.end_now(state, End::Overflow),
             }
         }
-        state.dropped += dropped;
+        if dropped > 0 {
+            state.cold.dropped += dropped;
+        }
         state.bytes += len;
         self.add_queued(len);
-        if let (Some(pace), Some(now)) = (&mut state.pace, now) {
-            pace.accept(now);
+        if let Some(now) = now {
+            if let Some(pace) = &mut state.cold.pace {
+                pace.accept(now);
+            }
         }
-        state.items.push_back(frame);
+        state.push_back(frame);
         let waker = state.consumer.take();
         drop(state);
         if dropped > 0 {
@@ -227,16 +177,16 @@ impl ViewerQueue {
     /// is below its high-water mark; `false` when the viewer is gone.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<bool> {
         let mut state = self.lock();
-        if !state.end.is_open() || state.consumer_gone {
+        if !state.live {
             return Poll::Ready(false);
         }
-        if state.items.is_empty() || state.bytes < self.limits.high_water_mark {
-            state.holding = false;
+        if state.is_empty() || state.bytes < self.limits.high_water_mark {
+            state.cold.holding = false;
             return Poll::Ready(true);
         }
-        state.producer = Some(cx.waker().clone());
+        state.wait_producer(cx.waker().clone());
         // One overflow per episode of holding the producer back, not per poll.
-        let started_holding = !std::mem::replace(&mut state.holding, true);
+        let started_holding = !std::mem::replace(&mut state.cold.holding, true);
         drop(state);
         if started_holding {
             self.stats.record_overflow();
@@ -247,11 +197,11 @@ impl ViewerQueue {
     /// Takes the oldest frame, or the end once every queued frame is out.
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Pop> {
         let mut state = self.lock();
-        if let Some(frame) = state.items.pop_front() {
+        if let Some(frame) = state.pop_front() {
             state.bytes -= cost(&frame);
             self.sub_queued(cost(&frame));
             state.popped += 1;
-            let waker = state.producer.take();
+            let waker = state.take_producer();
             drop(state);
             wake(waker);
             return Poll::Ready(Pop::Frame(frame));
@@ -260,53 +210,65 @@ impl ViewerQueue {
             state.popped += 1;
             return Poll::Ready(Pop::Frame(frame));
         }
-        if let Some(end) = state.end.take() {
-            state.consumer_gone = true;
-            return Poll::Ready(Pop::End(end));
+        if !state.live {
+            if let Some(end) = state.cold.end.take() {
+                state.consumer_gone();
+                return Poll::Ready(Pop::End(end));
+            }
+            if matches!(state.cold.end, Ending::Taken) {
+                // The body stops polling once it has the end; a stray poll waits
+                // for nothing rather than inventing a second end.
+                return Poll::Pending;
+            }
         }
-        if matches!(state.end, Ending::Taken) {
-            // The body stops polling once it has the end; a stray poll waits
-            // for nothing rather than inventing a second end.
-            return Poll::Pending;
+        if !state
+            .consumer
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            state.consumer = Some(cx.waker().clone());
         }
-        state.consumer = Some(cx.waker().clone());
         Poll::Pending
     }
 
     /// The held frame, once it is on time or the producer is done.
     fn take_held(&self, state: &mut State) -> Option<Arc<SharedFrame>> {
-        state.held.as_ref()?;
-        let now = Instant::now();
-        let on_time = state.pace.is_some_and(|pace| !pace.is_early(now));
-        if !on_time && state.end.is_open() {
+        if !state.holds {
             return None;
         }
-        if let Some(pace) = &mut state.pace {
+        let now = Instant::now();
+        let on_time = state.cold.pace.is_some_and(|pace| !pace.is_early(now));
+        if !on_time && matches!(state.cold.end, Ending::Open) {
+            return None;
+        }
+        if let Some(pace) = &mut state.cold.pace {
             pace.accept(now);
         }
-        state.held.take()
+        state.take_held()
     }
 
     /// When the held frame is on time, if a frame is held: the consumer
     /// polls again then.
     pub(crate) fn held_until(&self) -> Option<Instant> {
         let state = self.lock();
-        state.held.as_ref()?;
-        state.pace.and_then(|pace| pace.on_time_at())
+        if !state.holds {
+            return None;
+        }
+        state.cold.pace.and_then(|pace| pace.on_time_at())
     }
 
     /// Whether no frame is queued.
     pub(crate) fn is_empty(&self) -> bool {
-        self.lock().items.is_empty()
+        self.lock().is_empty()
     }
 
     /// The producer is done: the viewer gets `end` after the queued frames.
     pub(crate) fn close(&self, end: End) {
         let mut state = self.lock();
-        if !state.end.is_open() || state.consumer_gone {
+        if !state.live {
             return;
         }
-        state.end = Ending::Pending(end);
+        state.end(end);
         let waker = state.consumer.take();
         drop(state);
         wake(waker);
@@ -315,9 +277,9 @@ impl ViewerQueue {
     /// The viewer is gone: free the queued frames and release a waiting producer.
     pub(crate) fn close_consumer(&self) {
         let mut state = self.lock();
-        state.consumer_gone = true;
+        state.consumer_gone();
         self.clear(&mut state);
-        let waker = state.producer.take();
+        let waker = state.take_producer();
         drop(state);
         wake(waker);
     }
@@ -325,7 +287,7 @@ impl ViewerQueue {
     /// Frames taken, frames dropped or skipped, and bytes queued (as charged), under one lock.
     pub(crate) fn counts(&self) -> (u64, u64, usize) {
         let state = self.lock();
-        (state.popped, state.dropped, state.bytes)
+        (state.popped, state.cold.dropped, state.bytes)
     }
 
     /// The end the queue gave this viewer by disconnecting it (overflow
@@ -333,15 +295,15 @@ impl ViewerQueue {
     /// stopped reading leaves its body unpolled.
     pub(crate) fn take_disconnect(&self) -> Option<End> {
         let mut state = self.lock();
-        match &state.end {
-            Ending::Pending(End::Overflow | End::OverBudget) => state.end.take(),
+        match &state.cold.end {
+            Ending::Pending(End::Overflow | End::OverBudget) => state.cold.end.take(),
             _ => None,
         }
     }
 
     /// Frames dropped or skipped for this viewer so far.
     pub(crate) fn dropped(&self) -> u64 {
-        self.lock().dropped
+        self.lock().cold.dropped
     }
 }
 
@@ -361,5 +323,8 @@ fn wake(waker: Option<Waker>) {
 }
 
 mod accounting;
+mod state;
 #[cfg(test)]
 mod tests;
+
+use self::state::{Ending, State};

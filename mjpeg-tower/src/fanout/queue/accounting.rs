@@ -4,7 +4,7 @@
 
 use std::sync::MutexGuard;
 
-use super::{Ending, Pushed, State, ViewerQueue, wake};
+use super::{Pushed, State, ViewerQueue, wake};
 use crate::lifecycle::outcome::End;
 
 impl ViewerQueue {
@@ -45,16 +45,14 @@ impl ViewerQueue {
 
     /// Frees the queued frames.
     pub(super) fn clear(&self, state: &mut State) {
-        state.items.clear();
-        state.held = None;
-        self.sub_queued(std::mem::take(&mut state.bytes));
+        self.sub_queued(state.clear());
     }
 
     /// Ends the viewer at once with `end`, its queued frames and the one
     /// offered lost.
     pub(super) fn end_now(&self, mut state: MutexGuard<'_, State>, end: End) -> Pushed {
-        let lost = state.items.len() as u64 + 1;
-        state.dropped += lost;
+        let lost = state.len() as u64 + 1;
+        state.cold.dropped += lost;
         self.record_dropped(lost);
         if matches!(end, End::OverBudget) {
             self.stats.record_budget_disconnect();
@@ -67,7 +65,7 @@ impl ViewerQueue {
             "viewer fell behind; disconnecting it"
         );
         self.clear(&mut state);
-        state.end = Ending::Pending(end);
+        state.end(end);
         let waker = state.consumer.take();
         drop(state);
         wake(waker);
