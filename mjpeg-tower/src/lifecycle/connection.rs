@@ -57,6 +57,11 @@ impl Connection {
         &self.stats_cell
     }
 
+    /// The layer's counters, for a body to keep at hand.
+    pub(crate) fn stats_cell_arc(&self) -> Arc<StatsCell> {
+        self.stats_cell.clone()
+    }
+
     pub(crate) fn meter(&self) -> &Meter {
         &self.meter
     }

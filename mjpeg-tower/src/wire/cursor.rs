@@ -15,6 +15,8 @@
 //!   delimiter), then the close delimiter, so the last frame stays on screen.
 //!   WebKit blanks the picture on an empty last part in either framing.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use crate::wire::encoder::{EncodedPart, PartEncoder};
@@ -25,7 +27,9 @@ pub(crate) struct Cursor {
     /// A part's header block went out ahead: the next bytes must be a payload.
     announced: bool,
     /// The last frame sent, to fill a part that would otherwise be empty.
-    last: Option<EncodedPart>,
+    /// Shared with the frame, not copied: each viewer takes one reference
+    /// per frame rather than one per chunk.
+    last: Option<Arc<EncodedPart>>,
 }
 
 impl Cursor {
@@ -39,7 +43,7 @@ impl Cursor {
     pub(crate) fn frame(
         &mut self,
         encoder: &PartEncoder,
-        part: &EncodedPart,
+        part: Arc<EncodedPart>,
         out: &mut impl Extend<Bytes>,
     ) {
         match (self.announced, part.fits_announced) {
@@ -54,7 +58,7 @@ impl Cursor {
             (false, _) => out.extend([part.head.clone(), part.payload.clone(), part.tail.clone()]),
         }
         self.announced = part.announces_next;
-        self.last = Some(part.clone());
+        self.last = Some(part);
     }
 
     /// The chunks that end the stream.
@@ -70,7 +74,7 @@ impl Cursor {
     }
 
     /// The last part sent: what a heartbeat or the final repeat sends again.
-    pub(crate) fn last(&self) -> Option<&EncodedPart> {
+    pub(crate) fn last(&self) -> Option<&Arc<EncodedPart>> {
         self.last.as_ref()
     }
 

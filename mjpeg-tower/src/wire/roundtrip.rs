@@ -3,6 +3,8 @@
 //! may only repeat the one before it (an announced part filled with the
 //! previous frame).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
 use proptest::prelude::*;
@@ -67,7 +69,7 @@ proptest! {
         let mut cursor = Cursor::default();
         cursor.opening(&enc, &mut chunks);
         for frame in &frames {
-            cursor.frame(&enc, &enc.encode(frame), &mut chunks);
+            cursor.frame(&enc, Arc::new(enc.encode(frame)), &mut chunks);
         }
         cursor.close(&enc, &mut chunks);
         let wire = chunks.concat();

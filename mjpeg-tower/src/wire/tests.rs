@@ -1,5 +1,7 @@
 //! Byte-for-byte tests of the part encoder.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
@@ -19,7 +21,7 @@ fn wire(encoder: &PartEncoder, frames: &[Frame]) -> String {
     let mut cursor = Cursor::default();
     cursor.opening(encoder, &mut chunks);
     for frame in frames {
-        cursor.frame(encoder, &encoder.encode(frame), &mut chunks);
+        cursor.frame(encoder, Arc::new(encoder.encode(frame)), &mut chunks);
     }
     cursor.close(encoder, &mut chunks);
     String::from_utf8(chunks.concat()).unwrap()
