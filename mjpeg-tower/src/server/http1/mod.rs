@@ -47,6 +47,16 @@ use crate::lifecycle::outcome::BoxError;
 /// How long a closing connection may take to send its last bytes.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
+/// What a connection reads for every frame it writes: the socket and the
+/// read side's waker, in one allocation of their own rather than spread
+/// over the connection's future (each line a frame touches is a cache miss
+/// at 1,000 viewers).
+#[repr(C, align(64))]
+struct Conn {
+    read: Reader,
+    io: Rewind<ServerIo>,
+}
+
 /// An HTTP/1.1 connection.
 pub(super) struct Http1<S> {
     /// hyper, for the requests this loop does not serve.
@@ -58,7 +68,7 @@ pub(super) struct Http1<S> {
 }
 
 impl<S> Http1<S> {
-    pub(super) async fn serve<B>(mut self, mut io: Rewind<ServerIo>)
+    pub(super) async fn serve<B>(mut self, io: Rewind<ServerIo>)
     where
         S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + 'static,
         S::Future: Send + 'static,
@@ -66,10 +76,14 @@ impl<S> Http1<S> {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let mut read = Reader::new();
+        let mut conn = Box::new(Conn {
+            read: Reader::new(),
+            io,
+        });
         loop {
-            let Some(parsed) = self.read_head(&mut io, &mut read).await else {
-                return close(io).await; // over TLS, a `close_notify`
+            let Conn { read, io } = &mut *conn;
+            let Some(parsed) = self.read_head(io, read).await else {
+                return close(conn.io).await; // over TLS, a `close_notify`
             };
             match parsed {
                 Parsed::Ours {
@@ -81,18 +95,19 @@ impl<S> Http1<S> {
                     let request = self
                         .service
                         .prepare((*request).map(|()| RequestBody::empty()));
-                    let keep_alive = self.respond(&mut io, &mut read, request, keep_alive).await;
+                    let keep_alive = self.respond(io, read, request, keep_alive).await;
                     if !keep_alive || *self.shutdown.borrow() {
-                        return close(io).await;
+                        return close(conn.io).await;
                     }
                 }
                 Parsed::Hyper => {
+                    let Conn { read, mut io } = *conn;
                     io.replay(read.buf);
                     return Box::pin(self.hyper(io)).await;
                 }
                 Parsed::Bad(status) => {
-                    refuse(&mut io, status).await;
-                    return close(io).await;
+                    refuse(io, status).await;
+                    return close(conn.io).await;
                 }
             }
         }
