@@ -29,7 +29,7 @@ pub(crate) const FRAME_OVERHEAD: usize =
 const _: () = assert!(FRAME_OVERHEAD < 1024, "the documented per-frame overhead");
 
 /// The bytes a queued frame is charged.
-fn cost(frame: &SharedFrame) -> usize {
+pub(super) fn cost(frame: &SharedFrame) -> usize {
     frame.frame().len() + FRAME_OVERHEAD
 }
 
@@ -66,7 +66,10 @@ pub(crate) struct ViewerQueue {
 impl ViewerQueue {
     pub(crate) fn new(limits: QueueLimits, stats: Arc<StatsCell>, meter: Arc<Meter>) -> Self {
         Self {
-            state: Mutex::new(State::new(limits.min_interval.map(Pace::new))),
+            state: Mutex::new(State::new(
+                limits.min_interval.map(Pace::new),
+                stats.clone(),
+            )),
             stats,
             meter,
             limits,
@@ -132,14 +135,13 @@ impl ViewerQueue {
             self.stats.record_budget_shed(shed);
             self.meter.dropped(shed);
         }
-        if !waited && !state.is_empty() && state.bytes + len > self.limits.high_water_mark {
+        if !waited && !state.is_empty() && state.bytes() + len > self.limits.high_water_mark {
             match self.limits.policy {
                 OverflowPolicy::KeepLatest => {
                     self.stats.record_overflow_event();
-                    while state.bytes + len > self.limits.high_water_mark {
+                    while state.bytes() + len > self.limits.high_water_mark {
                         let Some(old) = state.pop_front() else { break };
-                        state.bytes -= cost(&old);
-                        self.sub_queued(cost(&old));
+                        self.sub_queued(&state, cost(&old));
                         dropped += 1;
                     }
                 }
@@ -156,8 +158,7 @@ impl ViewerQueue {
         if dropped > 0 {
             state.cold.dropped += dropped;
         }
-        state.bytes += len;
-        self.add_queued(len);
+        self.add_queued(&state, len);
         if let Some(now) = now {
             if let Some(pace) = &mut state.cold.pace {
                 pace.accept(now);
@@ -180,7 +181,7 @@ impl ViewerQueue {
         if !state.live {
             return Poll::Ready(false);
         }
-        if state.is_empty() || state.bytes < self.limits.high_water_mark {
+        if state.is_empty() || state.bytes() < self.limits.high_water_mark {
             state.cold.holding = false;
             return Poll::Ready(true);
         }
@@ -198,8 +199,7 @@ impl ViewerQueue {
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Pop> {
         let mut state = self.lock();
         if let Some(frame) = state.pop_front() {
-            state.bytes -= cost(&frame);
-            self.sub_queued(cost(&frame));
+            self.sub_queued(&state, cost(&frame));
             state.popped += 1;
             let waker = state.take_producer();
             drop(state);
@@ -287,7 +287,7 @@ impl ViewerQueue {
     /// Frames taken, frames dropped or skipped, and bytes queued (as charged), under one lock.
     pub(crate) fn counts(&self) -> (u64, u64, usize) {
         let state = self.lock();
-        (state.popped, state.cold.dropped, state.bytes)
+        (state.popped, state.cold.dropped, state.bytes())
     }
 
     /// The end the queue gave this viewer by disconnecting it (overflow
@@ -311,8 +311,9 @@ impl Drop for ViewerQueue {
     fn drop(&mut self) {
         // Frames still queued stop counting against the budget.
         let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
-        let bytes = std::mem::take(&mut state.bytes);
-        self.sub_queued(bytes);
+        let bytes = state.clear();
+        self.meter.unqueued(bytes);
+        state.stats.sub_queued(bytes);
     }
 }
 

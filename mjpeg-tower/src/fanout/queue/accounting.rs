@@ -18,7 +18,7 @@ impl ViewerQueue {
         // viewers pushed to earlier have grown, so a viewer compared before
         // its own frame would always look below the average.
         let total = self.stats.queued() + len;
-        total > budget && state.bytes + len >= total / self.stats.active().max(1)
+        total > budget && state.bytes() + len >= total / self.stats.active().max(1)
     }
 
     /// Whether the layer's viewers queue one and a half times its budget.
@@ -28,13 +28,14 @@ impl ViewerQueue {
             .is_some_and(|budget| self.stats.queued() >= budget.saturating_add(budget / 2))
     }
 
-    pub(super) fn add_queued(&self, bytes: usize) {
-        self.stats.add_queued(bytes);
+    /// Through `state`'s handle on the counters, which shares its cache line.
+    pub(super) fn add_queued(&self, state: &State, bytes: usize) {
+        state.stats.add_queued(bytes);
         self.meter.queued(bytes);
     }
 
-    pub(super) fn sub_queued(&self, bytes: usize) {
-        self.stats.sub_queued(bytes);
+    pub(super) fn sub_queued(&self, state: &State, bytes: usize) {
+        state.stats.sub_queued(bytes);
         self.meter.unqueued(bytes);
     }
 
@@ -45,7 +46,8 @@ impl ViewerQueue {
 
     /// Frees the queued frames.
     pub(super) fn clear(&self, state: &mut State) {
-        self.sub_queued(state.clear());
+        let bytes = state.clear();
+        self.sub_queued(state, bytes);
     }
 
     /// Ends the viewer at once with `end`, its queued frames and the one

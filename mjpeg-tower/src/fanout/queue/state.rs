@@ -14,9 +14,11 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::Waker;
 
+use super::cost;
 use crate::fanout::encoded::SharedFrame;
 use crate::fanout::pace::Pace;
 use crate::lifecycle::outcome::End;
+use crate::lifecycle::stats::StatsCell;
 
 /// Where the producer's end is.
 #[derive(Debug, Default)]
@@ -49,9 +51,9 @@ impl Ending {
 pub(super) struct State {
     /// The oldest queued frame; the others are in `cold.more`.
     front: Option<Arc<SharedFrame>>,
-    /// What the queued frames are charged: payload plus `FRAME_OVERHEAD` each.
-    pub(super) bytes: usize,
     pub(super) consumer: Option<Waker>,
+    /// The layer's counters: each push and pop moves its queued bytes.
+    pub(super) stats: Arc<StatsCell>,
     pub(super) popped: u64,
     pub(super) cold: Box<Cold>,
     /// Frames may come and the viewer is there: the end is open and the
@@ -70,8 +72,10 @@ pub(super) struct State {
 /// The rest, read when a flag in [`State`] says so.
 #[derive(Debug, Default)]
 pub(super) struct Cold {
-    /// The frames queued behind `State::front`, oldest first.
+    /// The frames queued behind `State::front`, oldest first, and what
+    /// they are charged.
     more: VecDeque<Arc<SharedFrame>>,
+    more_bytes: usize,
     pub(super) end: Ending,
     /// The consumer went away: nothing more will be popped.
     pub(super) consumer_gone: bool,
@@ -87,11 +91,11 @@ pub(super) struct Cold {
 }
 
 impl State {
-    pub(super) fn new(pace: Option<Pace>) -> Self {
+    pub(super) fn new(pace: Option<Pace>, stats: Arc<StatsCell>) -> Self {
         Self {
             front: None,
-            bytes: 0,
             consumer: None,
+            stats,
             popped: 0,
             live: true,
             more: false,
@@ -110,6 +114,17 @@ impl State {
         self.front.is_none()
     }
 
+    /// What the queued frames are charged: payload plus `FRAME_OVERHEAD`
+    /// each. Only a backlog reads past the first cache line.
+    pub(super) fn bytes(&self) -> usize {
+        let front = self.front.as_deref().map_or(0, cost);
+        if self.more {
+            front + self.cold.more_bytes
+        } else {
+            front
+        }
+    }
+
     /// Frames queued.
     pub(super) fn len(&self) -> usize {
         usize::from(self.front.is_some()) + self.cold.more.len()
@@ -119,6 +134,7 @@ impl State {
         if self.front.is_none() {
             self.front = Some(frame);
         } else {
+            self.cold.more_bytes += cost(&frame);
             self.cold.more.push_back(frame);
             self.more = true;
         }
@@ -128,6 +144,7 @@ impl State {
         let frame = self.front.take()?;
         if self.more {
             self.front = self.cold.more.pop_front();
+            self.cold.more_bytes -= self.front.as_deref().map_or(0, cost);
             self.more = !self.cold.more.is_empty();
         }
         Some(frame)
@@ -135,11 +152,13 @@ impl State {
 
     /// Drops every queued and held frame; returns the bytes they were charged.
     pub(super) fn clear(&mut self) -> usize {
+        let bytes = self.bytes();
         self.front = None;
         self.cold.more.clear();
+        self.cold.more_bytes = 0;
         self.more = false;
         self.take_held();
-        std::mem::take(&mut self.bytes)
+        bytes
     }
 
     pub(super) fn take_held(&mut self) -> Option<Arc<SharedFrame>> {
