@@ -22,6 +22,14 @@ use crate::respond::heartbeat::Heartbeat;
 use crate::wire::cursor::Cursor;
 use crate::wire::encoder::{EncodedPart, PartEncoder};
 
+/// What of the last part is still to hand out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    Nothing,
+    Payload,
+    Tail,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Opening,
@@ -47,6 +55,10 @@ pub(crate) struct StreamBody {
     stats: Arc<StatsCell>,
     heartbeat: Option<Box<Heartbeat>>,
     phase: Phase,
+    /// What of `cursor.last()` is still to hand out before `out`: a frame
+    /// that continues the wire goes out as its payload and tail, taken from
+    /// the shared part rather than queued.
+    next: Next,
     repeat_final_frame: bool,
     feed: Feed,
     /// Frames never sent because their payload contains the delimiter.
@@ -77,6 +89,7 @@ impl StreamBody {
             stats: conn.stats_cell_arc(),
             heartbeat: heartbeat.map(|every| Box::new(Heartbeat::new(every))),
             phase: Phase::Opening,
+            next: Next::Nothing,
             repeat_final_frame,
             feed,
             unsendable: 0,
@@ -87,7 +100,7 @@ impl StreamBody {
     }
 
     pub(crate) fn is_done(&self) -> bool {
-        self.phase == Phase::Done && self.out.is_empty()
+        self.phase == Phase::Done && self.next == Next::Nothing && self.out.is_empty()
     }
 
     pub(crate) fn poll_frame(
@@ -95,6 +108,12 @@ impl StreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         loop {
+            if let Some(chunk) = self.next_of_last() {
+                if chunk.is_empty() {
+                    continue;
+                }
+                return Poll::Ready(Some(Ok(Frame::data(chunk))));
+            }
             if let Some(chunk) = self.out.pop_front() {
                 if chunk.is_empty() {
                     continue;
@@ -175,8 +194,31 @@ impl StreamBody {
         fired && self.held_fired.replace(at) != Some(at)
     }
 
+    /// The payload, then the tail, of a frame that continued the wire.
+    fn next_of_last(&mut self) -> Option<Bytes> {
+        let last = self.cursor.last()?;
+        match self.next {
+            Next::Nothing => None,
+            Next::Payload => {
+                self.next = Next::Tail;
+                Some(last.payload.clone())
+            }
+            Next::Tail => {
+                self.next = Next::Nothing;
+                Some(last.tail.clone())
+            }
+        }
+    }
+
     /// Queues the chunks that send `part` from where the wire stands.
     fn send(&mut self, part: Arc<EncodedPart>, frames: u64) {
+        if self.next == Next::Nothing && self.out.is_empty() && self.cursor.continues(&part) {
+            let bytes = (part.payload.len() + part.tail.len()) as u64;
+            self.cursor.continue_with(part);
+            self.next = Next::Payload;
+            self.record(frames, bytes);
+            return;
+        }
         let from = self.out.len();
         self.cursor.frame(&self.encoder, part, &mut self.out);
         self.count(from, frames);
@@ -186,6 +228,10 @@ impl StreamBody {
     /// here, once, rather than per chunk handed out.
     fn count(&mut self, from: usize, frames: u64) {
         let bytes: u64 = self.out.range(from..).map(|c| c.len() as u64).sum();
+        self.record(frames, bytes);
+    }
+
+    fn record(&mut self, frames: u64, bytes: u64) {
         self.bytes_sent += bytes;
         self.frames_sent += frames;
         self.stats.record_sent(frames, bytes);

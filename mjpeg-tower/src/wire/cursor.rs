@@ -61,6 +61,21 @@ impl Cursor {
         self.last = Some(part);
     }
 
+    /// Whether `part` goes out as just its payload and tail: its header
+    /// block was announced and fits. Then [`continue_with`](Self::continue_with)
+    /// takes it, and the caller hands out `last()`'s payload and tail.
+    pub(crate) fn continues(&self, part: &EncodedPart) -> bool {
+        self.announced && part.fits_announced
+    }
+
+    /// Takes `part` when it [`continues`](Self::continues) the wire: what
+    /// [`frame`](Self::frame) does, without copying its chunks anywhere.
+    pub(crate) fn continue_with(&mut self, part: Arc<EncodedPart>) {
+        debug_assert!(self.continues(&part));
+        self.announced = part.announces_next;
+        self.last = Some(part);
+    }
+
     /// The chunks that end the stream.
     pub(crate) fn close(&mut self, encoder: &PartEncoder, out: &mut impl Extend<Bytes>) {
         match (&self.last, self.announced) {
