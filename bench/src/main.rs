@@ -10,6 +10,8 @@
 //!   certificate for 127.0.0.1 signed by it (`cert.pem`, `key.pem`).
 //! - `bench fanout [--viewers N] [--frames N] [--size BYTES]`: the in-process
 //!   cost of `FrameHub::publish` and of handing a frame to a viewer.
+//! - `bench misses [--kind axum|warp|raw] [--viewers N] [--seconds S] [--top N] [--server-exe PATH]`:
+//!   instructions and cache misses per delivered frame, counted by cachegrind.
 #![forbid(unsafe_code)]
 
 mod args;
@@ -33,6 +35,7 @@ fn main() {
         Some("fanout") => fanout::main(&args[1..]),
         Some("nats-node") => nats::main(&args[1..]),
         Some("test-ca") => tls::main(&args[1..]),
+        Some("misses") => driver::misses::main(&args[1..]),
         _ => driver::main(&args),
     };
     std::process::exit(code);

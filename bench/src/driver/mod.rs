@@ -12,6 +12,7 @@ mod flame;
 mod html;
 mod json;
 mod measure;
+pub(crate) mod misses;
 mod nats;
 mod plan;
 mod plots;

@@ -100,6 +100,20 @@ impl Proc {
         serde_json::from_str(&text).map_err(|e| fail(format!("{}: bad JSON: {e}", self.name)))
     }
 
+    /// Closes its stdin (which stops `bench server`) and waits up to
+    /// `timeout` for it to exit; whether it did.
+    pub(super) fn close_and_wait(mut self, timeout: Duration) -> bool {
+        self.stdin = None;
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// Asks the process to quit, then makes sure it is gone.
     pub(super) fn finish(mut self) {
         let _ = self.send("quit");
