@@ -16,7 +16,8 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "bench",
-        "release build, server + load processes vs a raw-TCP ceiling, plain, HTTPS and HTTP/2; [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--repeat N] [--no-nats]",
+        "release build, server + load processes vs a raw-TCP ceiling, plain, HTTPS and HTTP/2; [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--repeat N] [--no-nats]; \
+         `bench misses [--kind axum|warp|raw]`: instructions and cache misses per frame under cachegrind",
     ),
     (
         "soak",
