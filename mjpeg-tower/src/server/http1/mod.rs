@@ -13,6 +13,7 @@
 
 mod head;
 mod read;
+mod streaming;
 mod write;
 
 use std::future::{Future, poll_fn};
@@ -37,6 +38,7 @@ use tower_service::Service;
 
 use self::head::{MAX_HEAD, Parsed};
 use self::read::Reader;
+use self::streaming::{AbortOnDrop, Streaming};
 use self::write::Outgoing;
 use super::body::RequestBody;
 use super::io::ServerIo;
@@ -95,7 +97,11 @@ impl<S> Http1<S> {
                     let request = self
                         .service
                         .prepare((*request).map(|()| RequestBody::empty()));
-                    let keep_alive = self.respond(io, read, request, keep_alive).await;
+                    let Some((back, keep_alive)) = self.respond(conn, request, keep_alive).await
+                    else {
+                        return; // the stream's task was aborted or panicked
+                    };
+                    conn = back;
                     if !keep_alive || *self.shutdown.borrow() {
                         return close(conn.io).await;
                     }
@@ -145,21 +151,21 @@ impl<S> Http1<S> {
         }
     }
 
-    /// Calls the service and writes its response; whether the connection
-    /// may serve another request.
+    /// Calls the service and writes its response; the connection back,
+    /// with whether it may serve another request.
     async fn respond<B>(
         &mut self,
-        io: &mut Rewind<ServerIo>,
-        read: &mut Reader,
+        mut conn: Box<Conn>,
         request: Request<RequestBody>,
         keep_alive: bool,
-    ) -> bool
+    ) -> Option<(Box<Conn>, bool)>
     where
         S: Service<Request<RequestBody>, Response = Response<B>> + Clone,
         S::Error: Into<BoxError>,
-        B: Body<Data = Bytes>,
+        B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
+        let Conn { read, io } = &mut *conn;
         // A service per request, as hyper's `TowerToHyperService` does.
         let mut service = self.service.inner.clone();
         let response = async {
@@ -177,14 +183,14 @@ impl<S> Http1<S> {
         })
         .await;
         let Some(response) = response else {
-            return false;
+            return Some((conn, false));
         };
         let (mut parts, body) = response.into_parts();
         // A 1xx is interim: the client would wait for a final response that
         // never comes. hyper answers `500` without the body and closes.
         if parts.status.is_informational() {
             refuse(io, StatusCode::INTERNAL_SERVER_ERROR).await;
-            return false;
+            return Some((conn, false));
         }
         // A server stopping closes after this response: say so (as hyper).
         let last = *self.shutdown.borrow() || head::asks_close(&parts.headers);
@@ -196,18 +202,11 @@ impl<S> Http1<S> {
         };
         let (head, framing) = head::encode(parts.status, &mut parts.headers, exact, !keep_alive);
         drop(parts);
-        let mut out = Outgoing::new(head, framing);
-        let mut body = pin!(body);
-        // The body is dropped when this returns: a viewer gone is a viewer
+        let out = Outgoing::new(head, framing);
+        // The body is dropped when the task ends: a viewer gone is a viewer
         // reported, with the stall flag telling an overflow from a close.
-        poll_fn(|cx| {
-            if let Poll::Ready(()) = read.poll_closed(Pin::new(&mut *io), cx) {
-                return Poll::Ready(false);
-            }
-            out.poll_send(body.as_mut(), Pin::new(&mut *io), cx)
-                .map(|sent| sent.is_ok() && keep_alive)
-        })
-        .await
+        let mut task = AbortOnDrop(tokio::spawn(Streaming::new(conn, out, body, keep_alive)));
+        (&mut task.0).await.ok().flatten()
     }
 
     /// hyper serves the rest of the connection.

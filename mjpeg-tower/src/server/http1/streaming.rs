@@ -1,0 +1,79 @@
+//! A response body written to the socket as a task of its own.
+//!
+//! Every frame of a stream wakes the task that writes it. Polled through
+//! the connection's future, that wake walks three nested state machines
+//! (the connection task's, the HTTP/1.1 loop's, the response's; 1.5 and
+//! 2.1 KiB), and at 1,000 viewers each of their states is a cache miss per
+//! frame (`cargo xtask bench misses`). This future is the whole task while
+//! a body streams: the socket, the writer and the body, nothing nested.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::Body;
+use pin_project_lite::pin_project;
+use tokio::task::JoinHandle;
+
+use super::Conn;
+use super::write::Outgoing;
+use crate::lifecycle::outcome::BoxError;
+
+pin_project! {
+    /// Writes `body` on `conn` until it ends, fails or the client leaves;
+    /// gives the connection back with whether it may serve another request.
+    pub(super) struct Streaming<B> {
+        conn: Option<Box<Conn>>,
+        out: Outgoing,
+        keep_alive: bool,
+        #[pin]
+        body: B,
+    }
+}
+
+impl<B> Streaming<B> {
+    pub(super) fn new(conn: Box<Conn>, out: Outgoing, body: B, keep_alive: bool) -> Self {
+        Self {
+            conn: Some(conn),
+            out,
+            keep_alive,
+            body,
+        }
+    }
+}
+
+impl<B> Future for Streaming<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Output = Option<(Box<Conn>, bool)>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Some(conn) = this.conn.as_mut() else {
+            return Poll::Ready(None); // polled again after it ended
+        };
+        let Conn { read, io } = &mut **conn;
+        let keep_alive = if let Poll::Ready(()) = read.poll_closed(Pin::new(&mut *io), cx) {
+            false
+        } else {
+            match this.out.poll_send(this.body, Pin::new(io), cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(sent) => sent.is_ok() && *this.keep_alive,
+            }
+        };
+        Poll::Ready(this.conn.take().map(|conn| (conn, keep_alive)))
+    }
+}
+
+/// Aborts the task when dropped: a connection dropped (the server
+/// stopping, say) takes its stream with it, as when it was polled inline.
+pub(super) struct AbortOnDrop<T>(pub(super) JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
