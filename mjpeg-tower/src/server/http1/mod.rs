@@ -203,10 +203,20 @@ impl<S> Http1<S> {
         let (head, framing) = head::encode(parts.status, &mut parts.headers, exact, !keep_alive);
         drop(parts);
         let out = Outgoing::new(head, framing);
-        // The body is dropped when the task ends: a viewer gone is a viewer
-        // reported, with the stall flag telling an overflow from a close.
-        let mut task = AbortOnDrop(tokio::spawn(Streaming::new(conn, out, body, keep_alive)));
-        (&mut task.0).await.ok().flatten()
+        // The body is dropped when the stream ends: a viewer gone is a
+        // viewer reported, with the stall flag telling an overflow from a close.
+        let streaming = Streaming::new(conn, out, body, keep_alive);
+        let (mut conn, keep_alive) = if exact.is_some() {
+            // A body of known length (a snapshot, an error page) is
+            // written here: a task of its own pays for a stream only.
+            streaming.await?
+        } else {
+            let mut task = AbortOnDrop(tokio::spawn(streaming));
+            (&mut task.0).await.ok().flatten()?
+        };
+        // The task's waker would keep its memory while the connection idles.
+        conn.read.forget_task();
+        Some((conn, keep_alive))
     }
 
     /// hyper serves the rest of the connection.

@@ -132,6 +132,17 @@ impl Reader {
         Poll::Pending
     }
 
+    /// Lets go of the task waker last registered (a response's task that
+    /// has ended); the next poll registers its own.
+    pub(super) fn forget_task(&mut self) {
+        self.task = None;
+        *self
+            .wake
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     /// Drops the request head just parsed from the front, and the room a
     /// long head needed: what is left is held while the response runs.
     pub(super) fn consume(&mut self, len: usize) {

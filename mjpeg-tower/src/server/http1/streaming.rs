@@ -24,11 +24,13 @@ pin_project! {
     /// Writes `body` on `conn` until it ends, fails or the client leaves;
     /// gives the connection back with whether it may serve another request.
     pub(super) struct Streaming<B> {
+        // Dropped first (fields drop in order): the viewer is reported
+        // before its socket closes.
+        #[pin]
+        body: B,
         conn: Option<Box<Conn>>,
         out: Outgoing,
         keep_alive: bool,
-        #[pin]
-        body: B,
     }
 }
 
