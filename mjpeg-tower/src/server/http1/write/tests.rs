@@ -21,8 +21,23 @@ fn size_lines_are_hex_with_crlf() {
     assert_eq!(piece.bytes(), b"C\r\n");
 }
 
-/// A body that yields its chunks, all ready.
-struct Chunks(VecDeque<&'static [u8]>);
+/// A body that yields its chunks, all ready; then ends, or with `wait`
+/// stays pending. Counts its polls.
+struct Chunks {
+    chunks: VecDeque<&'static [u8]>,
+    wait: bool,
+    polls: usize,
+}
+
+impl Chunks {
+    fn new(chunks: &[&'static [u8]], wait: bool) -> Self {
+        Self {
+            chunks: chunks.iter().copied().collect(),
+            wait,
+            polls: 0,
+        }
+    }
+}
 
 impl Body for Chunks {
     type Data = Bytes;
@@ -32,34 +47,12 @@ impl Body for Chunks {
         self: Pin<&mut Self>,
         _: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(
-            self.get_mut()
-                .0
-                .pop_front()
-                .map(|c| Ok(Frame::data(Bytes::from_static(c)))),
-        )
-    }
-}
-
-/// A body with one chunk ready, then waiting; counts its polls.
-struct OneThenWait {
-    chunk: Option<&'static [u8]>,
-    polls: usize,
-}
-
-impl Body for OneThenWait {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
         this.polls += 1;
-        match this.chunk.take() {
+        match this.chunks.pop_front() {
             Some(c) => Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(c))))),
-            None => Poll::Pending,
+            None if this.wait => Poll::Pending,
+            None => Poll::Ready(None),
         }
     }
 }
@@ -68,10 +61,7 @@ impl Body for OneThenWait {
 fn a_waiting_body_is_not_polled_again_until_it_wakes() {
     // Every frame of a stream ends with the body pending: polling it
     // once more after the write costs each viewer a queue lock per frame.
-    let mut body = OneThenWait {
-        chunk: Some(b"frame"),
-        polls: 0,
-    };
+    let mut body = Chunks::new(&[b"frame"], true);
     let mut io = Trickle {
         out: Vec::new(),
         step: usize::MAX,
@@ -112,7 +102,7 @@ impl AsyncWrite for Trickle {
 }
 
 async fn send(framing: Framing, chunks: &[&'static [u8]], step: usize) -> io::Result<Vec<u8>> {
-    let mut body = Chunks(chunks.iter().copied().collect());
+    let mut body = Chunks::new(chunks, false);
     let mut io = Trickle {
         out: Vec::new(),
         step,
