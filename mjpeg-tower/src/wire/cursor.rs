@@ -46,19 +46,20 @@ impl Cursor {
         part: Arc<EncodedPart>,
         out: &mut impl Extend<Bytes>,
     ) {
-        match (self.announced, part.fits_announced) {
-            (true, true) => out.extend([part.payload.clone(), part.tail.clone()]),
-            (true, false) => out.extend([
+        if self.continues(&part) {
+            out.extend([part.payload.clone(), part.tail.clone()]);
+        } else if self.announced {
+            out.extend([
                 self.last_payload(),
                 encoder.next_part(),
                 part.head.clone(),
                 part.payload.clone(),
                 part.tail.clone(),
-            ]),
-            (false, _) => out.extend([part.head.clone(), part.payload.clone(), part.tail.clone()]),
+            ]);
+        } else {
+            out.extend([part.head.clone(), part.payload.clone(), part.tail.clone()]);
         }
-        self.announced = part.announces_next;
-        self.last = Some(part);
+        self.take(part);
     }
 
     /// Whether `part` goes out as just its payload and tail: its header
@@ -72,6 +73,11 @@ impl Cursor {
     /// [`frame`](Self::frame) does, without copying its chunks anywhere.
     pub(crate) fn continue_with(&mut self, part: Arc<EncodedPart>) {
         debug_assert!(self.continues(&part));
+        self.take(part);
+    }
+
+    /// `part` is now the last sent; the wire stands where its tail leaves it.
+    fn take(&mut self, part: Arc<EncodedPart>) {
         self.announced = part.announces_next;
         self.last = Some(part);
     }
