@@ -96,7 +96,7 @@ async fn idle_keep_alive_connections_are_closed_but_streams_are_not() {
     let server = Server::new()
         .header_read_timeout(None)
         .idle_timeout(Some(Duration::from_millis(500)));
-    let (addr, _hub) = serve(server).await;
+    let (addr, hub) = serve(server).await;
     let mut idle = TcpStream::connect(addr).await.unwrap();
     idle.write_all(b"GET /snapshot HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
@@ -111,6 +111,9 @@ async fn idle_keep_alive_connections_are_closed_but_streams_are_not() {
 
     let mut viewer = RawClient::get(addr, "/stream").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    // What the socket buffered would outlast a stream closed at 500 ms:
+    // the hub still counting the viewer is what says it was not.
+    assert_eq!(hub.viewers(), 1, "a live stream was closed as idle");
     let before = viewer.body().len();
     assert!(
         viewer.read_body_until(|b| b.len() > before + 10_000).await,

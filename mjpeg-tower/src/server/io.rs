@@ -16,12 +16,16 @@ use crate::lifecycle::info::StallFlag;
 /// `TlsConfig`. It holds the connection's slot under
 /// [`Server::max_connections`](super::Server::max_connections) until dropped.
 #[derive(Debug)]
+#[repr(C)] // the socket first: see `StallIo`
 pub struct ServerIo {
     inner: Inner,
     _slot: Option<OwnedSemaphorePermit>,
 }
 
+// A tag of its own, first: left to the compiler, it may sit in a niche
+// of `StallIo`'s fields that a write never reads.
 #[derive(Debug)]
+#[repr(u8)]
 enum Inner {
     Plain(StallIo<TcpStream>),
     #[cfg(feature = "tls")]

@@ -13,10 +13,11 @@ const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// An IO whose first reads return bytes already read from it.
 #[derive(Debug)]
+#[repr(C)] // the socket first: see `StallIo`
 pub(super) struct Rewind<T> {
+    io: T,
     prefix: Vec<u8>,
     pos: usize,
-    io: T,
 }
 
 impl<T> Rewind<T> {

@@ -20,16 +20,24 @@ pin_project! {
     /// With an [idle timeout](Self::idle_timeout), a read also fails once no
     /// byte has moved either way for that long.
     #[derive(Debug)]
+    // In declared order: what a write reads and sets comes first, so that
+    // a connection writing a frame touches one cache line of it.
+    #[repr(C)]
     pub struct StallIo<T> {
         #[pin]
         io: T,
-        timeout: Option<Duration>,
         stalled_since: Option<Pin<Box<Sleep>>>,
+        // A byte moved since reads last looked (see `Idle`).
+        moved: bool,
+        timeout: Option<Duration>,
         flag: StallFlag,
         idle: Option<Idle>,
     }
 }
 
+/// When a byte last moved. Writes only note that one did (`moved`): the
+/// clock is read when reads next look, which the connection does as soon
+/// as a response is out, and when the timer fires.
 #[derive(Debug)]
 struct Idle {
     timeout: Duration,
@@ -43,10 +51,13 @@ impl Idle {
     /// The timer is moved on only when it fires: resetting it on every
     /// poll after some activity (each frame written to a viewer) would
     /// cost a timer-wheel update per frame.
-    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+    fn poll_expired(&mut self, moved: &mut bool, cx: &mut Context<'_>) -> Poll<io::Error> {
         loop {
             if self.timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
+            }
+            if std::mem::take(moved) {
+                self.last_activity = Instant::now();
             }
             let deadline = self.last_activity + self.timeout;
             if deadline > Instant::now() {
@@ -66,8 +77,9 @@ impl<T> StallIo<T> {
     pub fn new(io: T, timeout: Option<Duration>, flag: StallFlag) -> Self {
         Self {
             io,
-            timeout,
             stalled_since: None,
+            moved: false,
+            timeout,
             flag,
             idle: None,
         }
@@ -98,31 +110,44 @@ impl<T> StallIo<T> {
 /// Passes `poll` through, timing how long it stays pending.
 fn watch<R>(
     poll: Poll<io::Result<R>>,
-    timeout: Option<Duration>,
+    timeout: &Option<Duration>,
     stalled_since: &mut Option<Pin<Box<Sleep>>>,
     flag: &StallFlag,
-    idle: &mut Option<Idle>,
+    moved: &mut bool,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<R>> {
     if poll.is_ready() {
         *stalled_since = None;
-        if let Some(idle) = idle {
-            idle.last_activity = Instant::now();
-        }
+        *moved = true;
         return poll;
     }
-    let Some(timeout) = timeout else {
-        return Poll::Pending;
-    };
-    let timer = stalled_since.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-    if timer.as_mut().poll(cx).is_ready() {
-        flag.set();
-        return Poll::Ready(Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("client read nothing for {timeout:?}; closing the connection"),
-        )));
+    match stalled(timeout, stalled_since, flag, cx) {
+        Some(err) => Poll::Ready(Err(err)),
+        None => Poll::Pending,
     }
-    Poll::Pending
+}
+
+/// A pending write: the error once it has been pending for the timeout.
+///
+/// Not inlined, so that a write that is ready does not load `timeout`,
+/// which sits a cache line away from what such a write touches.
+#[inline(never)]
+fn stalled(
+    timeout: &Option<Duration>,
+    stalled_since: &mut Option<Pin<Box<Sleep>>>,
+    flag: &StallFlag,
+    cx: &mut Context<'_>,
+) -> Option<io::Error> {
+    let timeout = (*timeout)?;
+    let timer = stalled_since.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+    if timer.as_mut().poll(cx).is_pending() {
+        return None;
+    }
+    flag.set();
+    Some(io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("client read nothing for {timeout:?}; closing the connection"),
+    ))
 }
 
 impl<T: AsyncRead> AsyncRead for StallIo<T> {
@@ -134,11 +159,14 @@ impl<T: AsyncRead> AsyncRead for StallIo<T> {
         let this = self.project();
         let poll = this.io.poll_read(cx, buf);
         let Some(idle) = this.idle else { return poll };
-        if poll.is_ready() {
+        // A read, or writes since reads last looked.
+        if std::mem::take(this.moved) || poll.is_ready() {
             idle.last_activity = Instant::now();
+        }
+        if poll.is_ready() {
             return poll;
         }
-        idle.poll_expired(cx).map(Err)
+        idle.poll_expired(this.moved, cx).map(Err)
     }
 }
 
@@ -152,10 +180,10 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
         let poll = this.io.poll_write(cx, buf);
         watch(
             poll,
-            *this.timeout,
+            this.timeout,
             this.stalled_since,
             this.flag,
-            this.idle,
+            this.moved,
             cx,
         )
     }
@@ -169,10 +197,10 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
         let poll = this.io.poll_write_vectored(cx, bufs);
         watch(
             poll,
-            *this.timeout,
+            this.timeout,
             this.stalled_since,
             this.flag,
-            this.idle,
+            this.moved,
             cx,
         )
     }
@@ -186,15 +214,31 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
         let poll = this.io.poll_flush(cx);
         watch(
             poll,
-            *this.timeout,
+            this.timeout,
             this.stalled_since,
             this.flag,
-            this.idle,
+            this.moved,
             cx,
         )
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().io.poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    #[test]
+    fn what_a_ready_write_touches_fits_one_cache_line() {
+        // `ServerIo` puts its tag (8 bytes with padding) before this, at
+        // the start of the connection's 64-byte-aligned box: the socket,
+        // `stalled_since` and `moved` must end within that line.
+        let end = std::mem::offset_of!(StallIo<TcpStream>, moved) + 1;
+        assert!(8 + end <= 64, "ends at {end}");
     }
 }

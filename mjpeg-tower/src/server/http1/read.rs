@@ -30,8 +30,16 @@ pub(super) struct Reader {
     /// Empty (and unallocated) while a viewer streams, unless the client
     /// sends ahead.
     pub(super) buf: Vec<u8>,
-    wake: Arc<ReadWake>,
+    watch: ReadWatch,
     waker: Waker,
+}
+
+/// Tells a task whether the read side woke since it last asked: what a
+/// streaming task checks on every frame, kept apart from the rest of the
+/// [`Reader`] so that it can sit with that task's other hot fields.
+#[derive(Debug)]
+pub(super) struct ReadWatch {
+    wake: Arc<ReadWake>,
     /// The task waker last handed to `wake`.
     task: Option<Waker>,
 }
@@ -56,6 +64,26 @@ impl Wake for ReadWake {
     }
 }
 
+impl ReadWatch {
+    /// Whether the read side has woken since the last call; the read side
+    /// wakes `cx`'s task from now on. A new task is told `true`, so that
+    /// it reads once itself.
+    pub(super) fn woke(&mut self, cx: &Context<'_>) -> bool {
+        if !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+            let task = cx.waker().clone();
+            *self
+                .wake
+                .task
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(task.clone());
+            self.task = Some(task);
+            return true;
+        }
+        // A plain load first: the flag is nearly always clear.
+        self.wake.woken.load(Ordering::Acquire) && self.wake.woken.swap(false, Ordering::AcqRel)
+    }
+}
+
 impl Reader {
     pub(super) fn new() -> Self {
         let wake = Arc::new(ReadWake {
@@ -65,7 +93,16 @@ impl Reader {
         Self {
             buf: Vec::new(),
             waker: Waker::from(wake.clone()),
-            wake,
+            watch: ReadWatch { wake, task: None },
+        }
+    }
+
+    /// A watch for another task to poll while this connection's response
+    /// streams ([`poll_read_ahead`](Self::poll_read_ahead) once it says
+    /// the read side woke).
+    pub(super) fn watch(&self) -> ReadWatch {
+        ReadWatch {
+            wake: self.watch.wake.clone(),
             task: None,
         }
     }
@@ -103,22 +140,19 @@ impl Reader {
     /// what its buffer holds.
     pub(super) fn poll_closed<T: AsyncRead>(
         &mut self,
-        mut io: Pin<&mut T>,
+        io: Pin<&mut T>,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
-        if !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
-            let task = cx.waker().clone();
-            *self
-                .wake
-                .task
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(task.clone());
-            self.task = Some(task);
-            self.wake.woken.store(true, Ordering::Release);
+        if self.watch.woke(cx) {
+            self.poll_read_ahead(io)
+        } else {
+            Poll::Pending // the read side has not woken since
         }
-        if !self.wake.woken.swap(false, Ordering::AcqRel) {
-            return Poll::Pending; // the read side has not woken since
-        }
+    }
+
+    /// [`poll_closed`](Self::poll_closed) once a [`ReadWatch`] said the
+    /// read side woke: reads what the client sent.
+    pub(super) fn poll_read_ahead<T: AsyncRead>(&mut self, mut io: Pin<&mut T>) -> Poll<()> {
         let waker = self.waker.clone();
         let mut cx = Context::from_waker(&waker);
         while self.buf.len() < READ_AHEAD {
@@ -135,8 +169,9 @@ impl Reader {
     /// Lets go of the task waker last registered (a response's task that
     /// has ended); the next poll registers its own.
     pub(super) fn forget_task(&mut self) {
-        self.task = None;
+        self.watch.task = None;
         *self
+            .watch
             .wake
             .task
             .lock()

@@ -17,18 +17,25 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinHandle;
 
 use super::Conn;
+use super::read::ReadWatch;
 use super::write::Outgoing;
 use crate::lifecycle::outcome::BoxError;
 
 pin_project! {
     /// Writes `body` on `conn` until it ends, fails or the client leaves;
     /// gives the connection back with whether it may serve another request.
+    ///
+    /// In declared order, so that what a frame reads (the body's handle,
+    /// the connection's, the writer's fields and its inline pieces) sits
+    /// together just after the task's header.
+    #[repr(C)]
     pub(super) struct Streaming<B> {
         // Dropped first (fields drop in order): the viewer is reported
         // before its socket closes.
         #[pin]
         body: B,
         conn: Option<Box<Conn>>,
+        read: ReadWatch,
         out: Outgoing,
         keep_alive: bool,
     }
@@ -37,6 +44,7 @@ pin_project! {
 impl<B> Streaming<B> {
     pub(super) fn new(conn: Box<Conn>, out: Outgoing, body: B, keep_alive: bool) -> Self {
         Self {
+            read: conn.read.watch(),
             conn: Some(conn),
             out,
             keep_alive,
@@ -58,7 +66,9 @@ where
             return Poll::Ready(None); // polled again after it ended
         };
         let Conn { read, io } = &mut **conn;
-        let keep_alive = if let Poll::Ready(()) = read.poll_closed(Pin::new(&mut *io), cx) {
+        // The connection's own `Reader` is read only once the read side woke.
+        let closed = this.read.woke(cx) && read.poll_read_ahead(Pin::new(&mut *io)).is_ready();
+        let keep_alive = if closed {
             false
         } else {
             match this.out.poll_send(this.body, Pin::new(io), cx) {

@@ -1,25 +1,10 @@
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::poll_fn;
 
 use http_body::Frame;
 
 use super::*;
-
-#[test]
-fn size_lines_are_hex_with_crlf() {
-    for (len, line) in [
-        (1, "1\r\n"),
-        (15, "F\r\n"),
-        (16, "10\r\n"),
-        (46_000, "B3B0\r\n"),
-        (usize::MAX, "FFFFFFFFFFFFFFFF\r\n"),
-    ] {
-        assert_eq!(Piece::size_line(len).bytes(), line.as_bytes());
-    }
-    let mut piece = Piece::size_line(0xabc);
-    piece.advance(2);
-    assert_eq!(piece.bytes(), b"C\r\n");
-}
 
 /// A body that yields its chunks, all ready; then ends, or with `wait`
 /// stays pending. Counts its polls.
