@@ -38,7 +38,9 @@ async fn heartbeat_re_sends_the_last_frame_when_the_source_is_idle() {
     assert_eq!(next().await, "still");
     assert!(next().await.starts_with("\r\n--B\r\n"));
     let before = tokio::time::Instant::now();
-    assert_eq!(next().await, "still");
+    // Bounded: with no heartbeat, the body would stay pending for ever.
+    let beat = tokio::time::timeout(Duration::from_secs(10), next()).await;
+    assert_eq!(beat.as_deref(), Ok("still"), "no heartbeat");
     let waited = before.elapsed();
     assert!(
         waited >= Duration::from_secs(2) && waited < Duration::from_secs(3),
@@ -181,7 +183,10 @@ async fn a_frame_mid_interval_postpones_the_heartbeat() {
     let mut body = svc.oneshot(Request::new(())).await.unwrap().into_body();
     let mut payloads = Vec::new();
     while payloads.len() < 3 {
-        let chunk = support::next_chunk(&mut body).await;
+        // Bounded: with no heartbeat, the body would stay pending for ever.
+        let chunk = tokio::time::timeout(Duration::from_secs(10), support::next_chunk(&mut body))
+            .await
+            .expect("no heartbeat");
         let framing = chunk.starts_with("--B")
             || chunk.starts_with("\r\n--B")
             || chunk.starts_with("Content-Type:");
