@@ -99,7 +99,6 @@ impl Eq for Fingerprint {}
 #[derive(Debug)]
 pub(crate) struct PartEncoder {
     fingerprint: Fingerprint,
-    boundary: Boundary,
     framing: Framing,
     part_headers: HeaderMap,
     /// `\r\n--B\r\n`: ends a part and opens the next.
@@ -137,7 +136,6 @@ impl PartEncoder {
         let delimiter_line = Finder::new(&next_part[1..next_part.len() - 2]).into_owned();
         Self {
             fingerprint: Fingerprint::new(&boundary, framing, &part_headers),
-            boundary,
             framing,
             part_headers,
             next_part: next_part.freeze(),
