@@ -27,17 +27,17 @@ pin_project! {
         #[pin]
         io: T,
         stalled_since: Option<Pin<Box<Sleep>>>,
-        // A byte moved since reads last looked (see `Idle`).
-        moved: bool,
+        // When a write last moved bytes, since reads last looked (see `Idle`).
+        last_write: Option<Instant>,
         timeout: Option<Duration>,
         flag: StallFlag,
         idle: Option<Idle>,
     }
 }
 
-/// When a byte last moved. Writes only note that one did (`moved`): the
-/// clock is read when reads next look, which the connection does as soon
-/// as a response is out, and when the timer fires.
+/// When a byte last moved. Writes leave their time in `last_write`, next
+/// to what they touch, rather than here, a cache line away: reads take it
+/// when they next look, and the timer when it fires.
 #[derive(Debug)]
 struct Idle {
     timeout: Duration,
@@ -51,14 +51,16 @@ impl Idle {
     /// The timer is moved on only when it fires: resetting it on every
     /// poll after some activity (each frame written to a viewer) would
     /// cost a timer-wheel update per frame.
-    fn poll_expired(&mut self, moved: &mut bool, cx: &mut Context<'_>) -> Poll<io::Error> {
+    fn poll_expired(
+        &mut self,
+        last_write: &mut Option<Instant>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Error> {
         loop {
             if self.timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            if std::mem::take(moved) {
-                self.last_activity = Instant::now();
-            }
+            self.note(last_write.take());
             let deadline = self.last_activity + self.timeout;
             if deadline > Instant::now() {
                 self.timer.as_mut().reset(deadline);
@@ -70,6 +72,12 @@ impl Idle {
             ));
         }
     }
+
+    fn note(&mut self, moved_at: Option<Instant>) {
+        if let Some(at) = moved_at {
+            self.last_activity = self.last_activity.max(at);
+        }
+    }
 }
 
 impl<T> StallIo<T> {
@@ -78,7 +86,7 @@ impl<T> StallIo<T> {
         Self {
             io,
             stalled_since: None,
-            moved: false,
+            last_write: None,
             timeout,
             flag,
             idle: None,
@@ -113,12 +121,12 @@ fn watch<R>(
     timeout: &Option<Duration>,
     stalled_since: &mut Option<Pin<Box<Sleep>>>,
     flag: &StallFlag,
-    moved: &mut bool,
+    last_write: &mut Option<Instant>,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<R>> {
     if poll.is_ready() {
         *stalled_since = None;
-        *moved = true;
+        *last_write = Some(Instant::now());
         return poll;
     }
     match stalled(timeout, stalled_since, flag, cx) {
@@ -159,14 +167,12 @@ impl<T: AsyncRead> AsyncRead for StallIo<T> {
         let this = self.project();
         let poll = this.io.poll_read(cx, buf);
         let Some(idle) = this.idle else { return poll };
-        // A read, or writes since reads last looked.
-        if std::mem::take(this.moved) || poll.is_ready() {
-            idle.last_activity = Instant::now();
-        }
+        idle.note(this.last_write.take());
         if poll.is_ready() {
+            idle.last_activity = Instant::now();
             return poll;
         }
-        idle.poll_expired(this.moved, cx).map(Err)
+        idle.poll_expired(this.last_write, cx).map(Err)
     }
 }
 
@@ -183,7 +189,7 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
             this.timeout,
             this.stalled_since,
             this.flag,
-            this.moved,
+            this.last_write,
             cx,
         )
     }
@@ -200,7 +206,7 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
             this.timeout,
             this.stalled_since,
             this.flag,
-            this.moved,
+            this.last_write,
             cx,
         )
     }
@@ -217,7 +223,7 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
             this.timeout,
             this.stalled_since,
             this.flag,
-            this.moved,
+            this.last_write,
             cx,
         )
     }
@@ -229,16 +235,80 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
 
 #[cfg(test)]
 mod tests {
+    use std::future::poll_fn;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Wake, Waker};
+
+    use tokio::io::DuplexStream;
     use tokio::net::TcpStream;
 
     use super::*;
 
+    struct Woken(AtomicBool);
+
+    impl Wake for Woken {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_gone_quiet_is_idle_one_timeout_after_its_last_write() {
+        // A streaming connection reads only when its read side wakes (the
+        // idle timer firing, say), not after each of its writes.
+        let (io, _peer) = tokio::io::duplex(1 << 20);
+        let idle = Some(Duration::from_millis(500));
+        let mut io = pin!(StallIo::new(io, None, StallFlag::new()).idle_timeout(idle));
+        let woken = Arc::new(Woken(AtomicBool::new(false)));
+        let waker = Waker::from(woken.clone());
+        let read = |io: Pin<&mut StallIo<DuplexStream>>| {
+            let mut buf = [0; 8];
+            io.poll_read(
+                &mut Context::from_waker(&waker),
+                &mut ReadBuf::new(&mut buf),
+            )
+        };
+        let start = Instant::now();
+        assert!(read(io.as_mut()).is_pending());
+        let mut closed = None;
+        // A write every 100 ms until 2.1 s, then nothing: bounded at 5 s.
+        for step in 1..=50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if step <= 21 {
+                let wrote = poll_fn(|cx| io.as_mut().poll_write(cx, b"frame")).await;
+                assert_eq!(wrote.ok(), Some(5));
+            }
+            if woken.0.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(Err(_)) = read(io.as_mut()) {
+                    closed = Some(start.elapsed());
+                    break;
+                }
+            }
+        }
+        let closed = closed.expect("never closed as idle");
+        assert!(
+            closed >= Duration::from_millis(2600) && closed <= Duration::from_millis(2700),
+            "closed at {closed:?}: the last write was at 2.1 s"
+        );
+    }
+
     #[test]
-    fn what_a_ready_write_touches_fits_one_cache_line() {
+    fn what_a_ready_write_touches_follows_the_socket() {
         // `ServerIo` puts its tag (8 bytes with padding) before this, at
-        // the start of the connection's 64-byte-aligned box: the socket,
-        // `stalled_since` and `moved` must end within that line.
-        let end = std::mem::offset_of!(StallIo<TcpStream>, moved) + 1;
-        assert!(8 + end <= 64, "ends at {end}");
+        // the start of the connection's 64-byte-aligned box; with tokio's
+        // socket at 32 bytes (40 under its `test-util`, as here), the
+        // socket, `stalled_since` and `last_write` end that line.
+        let socket = size_of::<TcpStream>();
+        assert_eq!(
+            std::mem::offset_of!(StallIo<TcpStream>, stalled_since),
+            socket
+        );
+        assert_eq!(
+            std::mem::offset_of!(StallIo<TcpStream>, last_write),
+            socket + 8
+        );
+        assert_eq!(size_of::<Option<Instant>>(), 16);
     }
 }

@@ -77,6 +77,8 @@ impl ReadWatch {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = Some(task.clone());
             self.task = Some(task);
+            // It reads once itself, which covers any wake noted so far.
+            self.wake.woken.store(false, Ordering::Release);
             return true;
         }
         // A plain load first: the flag is nearly always clear.

@@ -152,7 +152,7 @@ impl Outgoing {
                     }
                     if self.chunked && size_at.is_none() {
                         size_at = Some(self.pieces.len());
-                        self.pieces.push_back(Piece::size_line(0)); // set below
+                        self.pieces.push_back(Piece::from_static(b"")); // set below
                     }
                     chunk += data.len();
                     self.queued += data.len();
@@ -161,7 +161,10 @@ impl Outgoing {
             }
         }
         if self.chunked {
-            if let Some(slot) = size_at.and_then(|at| self.pieces.get_mut(at)) {
+            if let Some(at) = size_at {
+                let Some(slot) = self.pieces.get_mut(at) else {
+                    return Err(io::Error::other("the chunk's size line went missing"));
+                };
                 *slot = Piece::size_line(chunk);
                 self.queued += slot.bytes().len() + 2;
                 self.pieces.push_back(Piece::from_static(b"\r\n"));

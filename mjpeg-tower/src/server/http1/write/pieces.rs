@@ -81,6 +81,9 @@ pub(super) struct Pieces {
     end: u8,
     /// `spill` holds pieces (then `end` is [`INLINE`]).
     spilled: bool,
+    /// Pieces in all: kept here, as the compiler hoists a load of
+    /// `spill`'s length (a cache line away) out of any branch on `spilled`.
+    len: u32,
     inline: [Piece; INLINE],
     spill: VecDeque<Piece>,
 }
@@ -91,6 +94,7 @@ impl Pieces {
             start: 0,
             end: 0,
             spilled: false,
+            len: 0,
             inline: [const { Piece::from_static(b"") }; INLINE],
             spill: VecDeque::new(),
         }
@@ -101,7 +105,7 @@ impl Pieces {
     }
 
     pub(super) fn len(&self) -> usize {
-        self.inline_len() + if self.spilled { self.spill.len() } else { 0 }
+        self.len as usize
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -109,6 +113,7 @@ impl Pieces {
     }
 
     pub(super) fn push_back(&mut self, piece: Piece) {
+        self.len += 1;
         let end = usize::from(self.end);
         if end < INLINE {
             self.inline[end] = piece;
@@ -151,6 +156,7 @@ impl Pieces {
             // Let go of the frame now, not when the slot is next used.
             drop(mem::replace(front, Piece::from_static(b"")));
             self.start += 1;
+            self.len -= 1;
         }
         if self.spilled {
             while let Some(front) = self.spill.front_mut() {
@@ -161,6 +167,7 @@ impl Pieces {
                 }
                 n -= len;
                 self.spill.pop_front();
+                self.len -= 1;
             }
             self.spilled = false;
             if self.spill.capacity() > 16 {
