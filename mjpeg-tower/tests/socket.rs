@@ -174,6 +174,34 @@ async fn a_client_that_disconnects_mid_stream_is_reported_once() {
 }
 
 #[tokio::test]
+async fn a_client_that_leaves_a_quiet_stream_is_reported_at_once() {
+    // No frame comes after the first: only the read side can tell.
+    let rec = Recorder::default();
+    let hub = FrameHub::new();
+    let h = hub.clone();
+    let layer = layer(&rec);
+    let addr = serve(layer.clone(), Server::new(), move |_| {
+        h.subscribe().into_http_response()
+    })
+    .await;
+    hub.publish(numbered(1));
+    let mut client = RawClient::get(addr, "/").await;
+    client
+        .read_body_until(|b| support::count(b, b"\r\n--B\r\n") >= 1)
+        .await;
+    let closed_at = tokio::time::Instant::now();
+    drop(client);
+    let d = rec.wait_disconnects(1).await;
+    assert_eq!(
+        d[0].reason(),
+        Some((DisconnectReason::ClientClosed, 0)),
+        "{d:?}"
+    );
+    let took = closed_at.elapsed();
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[tokio::test]
 async fn a_client_that_closes_while_the_server_is_write_blocked_is_reported_at_once() {
     let rec = Recorder::default();
     let hub = FrameHub::new();

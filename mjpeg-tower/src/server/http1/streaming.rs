@@ -17,9 +17,17 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinHandle;
 
 use super::Conn;
-use super::read::ReadWatch;
+use super::read::{ReadWatch, Reader};
 use super::write::Outgoing;
 use crate::lifecycle::outcome::BoxError;
+use crate::server::io::ServerIo;
+use crate::server::rewind::Rewind;
+
+/// Polls that write something check the read side (the client leaving,
+/// or sending ahead) only this often: its flag is a cache line of its own,
+/// and a client that left is also seen by the next write failing. A poll
+/// that writes nothing, the read side's own wake among them, checks it.
+const READ_CHECK_EVERY: u8 = 16;
 
 pin_project! {
     /// Writes `body` on `conn` until it ends, fails or the client leaves;
@@ -35,8 +43,10 @@ pin_project! {
         #[pin]
         body: B,
         conn: Option<Box<Conn>>,
-        read: ReadWatch,
+        // Polls that write something before the read side is checked.
+        until_check: u8,
         out: Outgoing,
+        read: ReadWatch,
         keep_alive: bool,
     }
 }
@@ -46,6 +56,7 @@ impl<B> Streaming<B> {
         Self {
             read: conn.read.watch(),
             conn: Some(conn),
+            until_check: 0,
             out,
             keep_alive,
             body,
@@ -66,18 +77,41 @@ where
             return Poll::Ready(None); // polled again after it ended
         };
         let Conn { read, io } = &mut **conn;
-        // The connection's own `Reader` is read only once the read side woke.
-        let closed = this.read.woke(cx) && read.poll_read_ahead(Pin::new(&mut *io)).is_ready();
-        let keep_alive = if closed {
+        let checked = *this.until_check == 0;
+        let left = checked && {
+            *this.until_check = READ_CHECK_EVERY;
+            client_left(this.read, read, io, cx)
+        };
+        let keep_alive = if left {
             false
         } else {
-            match this.out.poll_send(this.body, Pin::new(io), cx) {
-                Poll::Pending => return Poll::Pending,
+            match this.out.poll_send(this.body, Pin::new(&mut *io), cx) {
                 Poll::Ready(sent) => sent.is_ok() && *this.keep_alive,
+                Poll::Pending if this.out.take_wrote() => {
+                    *this.until_check = this.until_check.saturating_sub(1);
+                    return Poll::Pending;
+                }
+                // Nothing written: this wake may well be the read side's.
+                Poll::Pending if checked || !client_left(this.read, read, io, cx) => {
+                    *this.until_check = READ_CHECK_EVERY;
+                    return Poll::Pending;
+                }
+                Poll::Pending => false,
             }
         };
         Poll::Ready(this.conn.take().map(|conn| (conn, keep_alive)))
     }
+}
+
+/// Whether the client closed the connection: the connection's `Reader`
+/// reads the socket only once the read side woke.
+fn client_left(
+    watch: &mut ReadWatch,
+    read: &mut Reader,
+    io: &mut Rewind<ServerIo>,
+    cx: &Context<'_>,
+) -> bool {
+    watch.woke(cx) && read.poll_read_ahead(Pin::new(io)).is_ready()
 }
 
 /// Aborts the task when dropped: a connection dropped (the server
