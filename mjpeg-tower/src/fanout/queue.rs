@@ -101,7 +101,11 @@ impl ViewerQueue {
         // paces itself to it instead.
         let now = state.paced.then(Instant::now);
         let mut dropped = 0;
-        if let (Some(pace), Some(now), false) = (state.cold.pace, now, waited) {
+        // `cold` only under the limit: reading it costs a cache line.
+        let pace = now
+            .filter(|_| !waited)
+            .and_then(|now| Some((state.cold.pace?, now)));
+        if let Some((pace, now)) = pace {
             if pace.is_early(now) {
                 // Hold the newest frame back; the one it replaces is skipped.
                 let first = !state.holds;
