@@ -17,17 +17,9 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinHandle;
 
 use super::Conn;
-use super::read::{ReadWatch, Reader};
+use super::read::ReadWatch;
 use super::write::Outgoing;
 use crate::lifecycle::outcome::BoxError;
-use crate::server::io::ServerIo;
-use crate::server::rewind::Rewind;
-
-/// Polls that write something check the read side (the client leaving,
-/// or sending ahead) only this often: its flag is a cache line of its own,
-/// and a client that left is also seen by the next write failing. A poll
-/// that writes nothing, the read side's own wake among them, checks it.
-const READ_CHECK_EVERY: u8 = 16;
 
 pin_project! {
     /// Writes `body` on `conn` until it ends, fails or the client leaves;
@@ -43,10 +35,8 @@ pin_project! {
         #[pin]
         body: B,
         conn: Option<Box<Conn>>,
-        // Polls that write something before the read side is checked.
-        until_check: u8,
-        out: Outgoing,
         read: ReadWatch,
+        out: Outgoing,
         keep_alive: bool,
     }
 }
@@ -56,7 +46,6 @@ impl<B> Streaming<B> {
         Self {
             read: conn.read.watch(),
             conn: Some(conn),
-            until_check: 0,
             out,
             keep_alive,
             body,
@@ -77,41 +66,18 @@ where
             return Poll::Ready(None); // polled again after it ended
         };
         let Conn { read, io } = &mut **conn;
-        let checked = *this.until_check == 0;
-        let left = checked && {
-            *this.until_check = READ_CHECK_EVERY;
-            client_left(this.read, read, io, cx)
-        };
-        let keep_alive = if left {
+        // The connection's own `Reader` is read only once the read side woke.
+        let closed = this.read.woke(cx) && read.poll_read_ahead(Pin::new(&mut *io)).is_ready();
+        let keep_alive = if closed {
             false
         } else {
-            match this.out.poll_send(this.body, Pin::new(&mut *io), cx) {
+            match this.out.poll_send(this.body, Pin::new(io), cx) {
+                Poll::Pending => return Poll::Pending,
                 Poll::Ready(sent) => sent.is_ok() && *this.keep_alive,
-                Poll::Pending if this.out.take_wrote() => {
-                    *this.until_check = this.until_check.saturating_sub(1);
-                    return Poll::Pending;
-                }
-                // Nothing written: this wake may well be the read side's.
-                Poll::Pending if checked || !client_left(this.read, read, io, cx) => {
-                    *this.until_check = READ_CHECK_EVERY;
-                    return Poll::Pending;
-                }
-                Poll::Pending => false,
             }
         };
         Poll::Ready(this.conn.take().map(|conn| (conn, keep_alive)))
     }
-}
-
-/// Whether the client closed the connection: the connection's `Reader`
-/// reads the socket only once the read side woke.
-fn client_left(
-    watch: &mut ReadWatch,
-    read: &mut Reader,
-    io: &mut Rewind<ServerIo>,
-    cx: &Context<'_>,
-) -> bool {
-    watch.woke(cx) && read.poll_read_ahead(Pin::new(io)).is_ready()
 }
 
 /// Aborts the task when dropped: a connection dropped (the server
@@ -121,5 +87,120 @@ pub(super) struct AbortOnDrop<T>(pub(super) JoinHandle<T>);
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::convert::Infallible;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::{Wake, Waker};
+    use std::time::Duration;
+
+    use http_body::Frame;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::super::head::Framing;
+    use super::super::read::Reader;
+    use super::*;
+    use crate::lifecycle::info::StallFlag;
+    use crate::server::io::ServerIo;
+    use crate::server::rewind::Rewind;
+    use crate::server::stall::StallIo;
+
+    /// Frames pushed by the test; pending (with the waker kept) when empty.
+    #[derive(Clone, Default)]
+    struct Pushed(Arc<Mutex<(VecDeque<Bytes>, Option<Waker>)>>);
+
+    impl Pushed {
+        fn push(&self, frame: &'static [u8]) {
+            let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            inner.0.push_back(Bytes::from_static(frame));
+            if let Some(waker) = inner.1.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    impl Body for Pushed {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            match inner.0.pop_front() {
+                Some(frame) => Poll::Ready(Some(Ok(Frame::data(frame)))),
+                None => {
+                    inner.1 = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        }
+    }
+
+    struct Wakes(AtomicUsize);
+
+    impl Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_close_seen_in_a_poll_that_also_writes_a_frame_ends_the_stream() {
+        // The client's close and a frame wake the task once, together:
+        // the poll that writes the frame must also see the close, for no
+        // wake is left to come if the stream then goes quiet.
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let mut client = TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (server, _) = listener.accept().await.unwrap_or_else(|e| panic!("{e}"));
+        let io = ServerIo::plain(StallIo::new(server, None, StallFlag::new()), None);
+        let conn = Box::new(Conn {
+            io: Rewind::new(io),
+            read: Reader::new(),
+        });
+        let body = Pushed::default();
+        let out = Outgoing::new(b"HTTP/1.1 200 OK\r\n\r\n".to_vec(), Framing::Chunked);
+        let mut streaming = Box::pin(Streaming::new(conn, out, body.clone(), true));
+        let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+        let waker = Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(streaming.as_mut().poll(&mut cx).is_pending());
+        // Read what was sent, so that the close is a FIN, not a reset that
+        // would fail the next write anyway.
+        let head = b"HTTP/1.1 200 OK\r\n\r\n";
+        let mut got = vec![0; head.len()];
+        client
+            .read_exact(&mut got)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got, head);
+        drop(client);
+        for _ in 0..500 {
+            if wakes.0.load(Ordering::Acquire) > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        assert!(wakes.0.load(Ordering::Acquire) > 0, "the close woke no one");
+        body.push(b"frame");
+        match streaming.as_mut().poll(&mut cx) {
+            Poll::Ready(Some((_, keep_alive))) => assert!(!keep_alive),
+            other => panic!(
+                "the close went unseen: {:?}",
+                other.map(|o| o.map(|(_, k)| k))
+            ),
+        }
     }
 }

@@ -50,8 +50,6 @@ pub(super) struct Outgoing {
     chunked: bool,
     body_done: bool,
     flushed: bool,
-    /// Bytes went out since [`take_wrote`](Self::take_wrote) last asked.
-    wrote: bool,
     pieces: Pieces,
     /// Bytes still owed under `content-length` (a body that does not stream).
     left: u64,
@@ -69,18 +67,12 @@ impl Outgoing {
             chunked: framing == Framing::Chunked,
             body_done: framing == Framing::None,
             flushed: false,
-            wrote: false,
             pieces,
             left: match framing {
                 Framing::Length(n) => n,
                 _ => 0,
             },
         }
-    }
-
-    /// Whether bytes went out since the last call.
-    pub(super) fn take_wrote(&mut self) -> bool {
-        std::mem::take(&mut self.wrote)
     }
 
     /// Writes the head and the whole body; ready once all is written and
@@ -220,7 +212,6 @@ impl Outgoing {
             return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
         }
         self.flushed = false;
-        self.wrote = true;
         self.queued -= n;
         self.pieces.consume(n);
         Poll::Ready(Ok(()))
