@@ -73,6 +73,14 @@ fn produce(hub: &FrameHub, every: Duration) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// A new hub, served at every path through `layer` by `server`.
+async fn serve_hub(layer: MjpegLayer, server: Server) -> (std::net::SocketAddr, FrameHub) {
+    let hub = FrameHub::new();
+    let h = hub.clone();
+    let addr = serve(layer, server, move |_| h.subscribe().into_http_response()).await;
+    (addr, hub)
+}
+
 fn layer(rec: &Recorder) -> MjpegLayer {
     rec.attach(MjpegLayer::new().boundary("B").unwrap())
 }
@@ -141,13 +149,8 @@ async fn a_producer_error_closes_the_stream_cleanly() {
 #[tokio::test]
 async fn a_client_that_disconnects_mid_stream_is_reported_once() {
     let rec = Recorder::default();
-    let hub = FrameHub::new();
-    let h = hub.clone();
     let layer = layer(&rec);
-    let addr = serve(layer.clone(), Server::new(), move |_| {
-        h.subscribe().into_http_response()
-    })
-    .await;
+    let (addr, hub) = serve_hub(layer.clone(), Server::new()).await;
     let publishing = produce(&hub, Duration::from_millis(5));
     let mut client = RawClient::get(addr, "/").await;
     client
@@ -177,13 +180,8 @@ async fn a_client_that_disconnects_mid_stream_is_reported_once() {
 async fn a_client_that_leaves_a_quiet_stream_is_reported_at_once() {
     // No frame comes after the first: only the read side can tell.
     let rec = Recorder::default();
-    let hub = FrameHub::new();
-    let h = hub.clone();
     let layer = layer(&rec);
-    let addr = serve(layer.clone(), Server::new(), move |_| {
-        h.subscribe().into_http_response()
-    })
-    .await;
+    let (addr, hub) = serve_hub(layer.clone(), Server::new()).await;
     hub.publish(numbered(1));
     let mut client = RawClient::get(addr, "/").await;
     client
@@ -204,14 +202,9 @@ async fn a_client_that_leaves_a_quiet_stream_is_reported_at_once() {
 #[tokio::test]
 async fn a_client_that_closes_while_the_server_is_write_blocked_is_reported_at_once() {
     let rec = Recorder::default();
-    let hub = FrameHub::new();
-    let h = hub.clone();
     let layer = layer(&rec);
     let server = Server::new().write_stall_timeout(None);
-    let addr = serve(layer.clone(), server, move |_| {
-        h.subscribe().into_http_response()
-    })
-    .await;
+    let (addr, hub) = serve_hub(layer.clone(), server).await;
     let client = RawClient::send(addr, "/").await; // reads nothing
     support::wait_until(|| hub.viewers() == 1).await;
     let publishing = produce(&hub, Duration::from_millis(2));
@@ -273,17 +266,12 @@ async fn aborting_the_server_closes_its_open_streams() {
 /// until the producer is done, then stops the hub and returns what arrived.
 async fn stalled_viewer_of_a_hub(policy: OverflowPolicy) -> (Vec<u8>, mjpeg_tower::HubStats) {
     const HWM: usize = 4 * FRAME_LEN;
-    let hub = FrameHub::new();
-    let h = hub.clone();
     let layer = MjpegLayer::new()
         .boundary("B")
         .unwrap()
         .high_water_mark(HWM)
         .overflow_policy(policy);
-    let addr = serve(layer, Server::new(), move |_| {
-        h.subscribe().into_http_response()
-    })
-    .await;
+    let (addr, hub) = serve_hub(layer, Server::new()).await;
     let mut client = RawClient::get(addr, "/").await;
     support::wait_until(|| hub.viewers() == 1).await;
     let mut worst = 0;
