@@ -37,7 +37,7 @@ pin_project! {
 
 /// When a byte last moved. Writes leave their time in `last_write`, next
 /// to what they touch, rather than here, a cache line away: reads take it
-/// when they next look, and the timer when it fires.
+/// when they next look, which is also where the timer is polled.
 #[derive(Debug)]
 struct Idle {
     timeout: Duration,
@@ -51,16 +51,11 @@ impl Idle {
     /// The timer is moved on only when it fires: resetting it on every
     /// poll after some activity (each frame written to a viewer) would
     /// cost a timer-wheel update per frame.
-    fn poll_expired(
-        &mut self,
-        last_write: &mut Option<Instant>,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Error> {
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         loop {
             if self.timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            self.note(last_write.take());
             let deadline = self.last_activity + self.timeout;
             if deadline > Instant::now() {
                 self.timer.as_mut().reset(deadline);
@@ -172,7 +167,7 @@ impl<T: AsyncRead> AsyncRead for StallIo<T> {
             idle.last_activity = Instant::now();
             return poll;
         }
-        idle.poll_expired(this.last_write, cx).map(Err)
+        idle.poll_expired(cx).map(Err)
     }
 }
 

@@ -50,6 +50,13 @@ struct ReadWake {
     task: Mutex<Option<Waker>>,
 }
 
+impl ReadWake {
+    /// The task the read side wakes from now on, if any.
+    fn set_task(&self, task: Option<Waker>) {
+        *self.task.lock().unwrap_or_else(PoisonError::into_inner) = task;
+    }
+}
+
 impl Wake for ReadWake {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
@@ -71,11 +78,7 @@ impl ReadWatch {
     pub(super) fn woke(&mut self, cx: &Context<'_>) -> bool {
         if !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
             let task = cx.waker().clone();
-            *self
-                .wake
-                .task
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(task.clone());
+            self.wake.set_task(Some(task.clone()));
             self.task = Some(task);
             // It reads once itself, which covers any wake noted so far.
             self.wake.woken.store(false, Ordering::Release);
@@ -172,12 +175,7 @@ impl Reader {
     /// has ended); the next poll registers its own.
     pub(super) fn forget_task(&mut self) {
         self.watch.task = None;
-        *self
-            .watch
-            .wake
-            .task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        self.watch.wake.set_task(None);
     }
 
     /// Drops the request head just parsed from the front, and the room a

@@ -58,6 +58,17 @@ impl Piece {
         }
     }
 
+    /// Takes `n` bytes off the front: what is left of `n` once the piece
+    /// is used up, or `None` when `n` ended inside it.
+    fn consume(&mut self, n: usize) -> Option<usize> {
+        let len = self.bytes().len();
+        if n < len {
+            self.advance(n);
+            return None;
+        }
+        Some(n - len)
+    }
+
     /// Drops the first `n` bytes (fewer than its length).
     fn advance(&mut self, n: usize) {
         match self {
@@ -147,12 +158,8 @@ impl Pieces {
     pub(super) fn consume(&mut self, mut n: usize) {
         while self.start < self.end {
             let front = &mut self.inline[usize::from(self.start)];
-            let len = front.bytes().len();
-            if n < len {
-                front.advance(n);
-                return;
-            }
-            n -= len;
+            let Some(rest) = front.consume(n) else { return };
+            n = rest;
             // Let go of the frame now, not when the slot is next used.
             drop(mem::replace(front, Piece::from_static(b"")));
             self.start += 1;
@@ -160,12 +167,8 @@ impl Pieces {
         }
         if self.spilled {
             while let Some(front) = self.spill.front_mut() {
-                let len = front.bytes().len();
-                if n < len {
-                    front.advance(n);
-                    return;
-                }
-                n -= len;
+                let Some(rest) = front.consume(n) else { return };
+                n = rest;
                 self.spill.pop_front();
                 self.len -= 1;
             }
