@@ -53,7 +53,8 @@ fn notes() -> Vec<String> {
             HWM / 1024
         ),
         "unpaced hub producer: every 1 ms publishes 1.3x the frames the average viewer took in the \
-         last tick (MjpegLayer::stats().frames_sent), plus 20 fps"
+         last tick (MjpegLayer::stats().frames_sent), plus 20 fps, while the average queue holds less \
+         than 3 ticks of that (at least 2 frames), so that the memory budget never engages"
             .into(),
         "paced MB/s counts the frames published in the window (by their stamped sequence number); unpaced MB/s counts what \
          arrived between start and stop"

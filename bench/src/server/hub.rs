@@ -111,6 +111,10 @@ pub(super) async fn start_hub(
             "frames_dropped": l.frames_dropped,
             "bytes_sent": l.bytes_sent,
             "overflow_events": l.overflow_events,
+            "queued_bytes": l.queued_bytes,
+            "budget_shed": l.budget_shed,
+            "budget_refused": l.budget_refused,
+            "budget_disconnects": l.budget_disconnects,
             "active": l.active,
             "total_connections": l.total_connections,
             "status": format!("{:?}", l.status),
@@ -118,6 +122,13 @@ pub(super) async fn start_hub(
     });
     Ok((stats, local))
 }
+
+/// How many ticks of what the average viewer takes the unpaced producer
+/// keeps queued for it.
+const DEPTH_TICKS: f64 = 3.0;
+
+/// The fewest frames the unpaced producer keeps queued for the average viewer.
+const MIN_DEPTH: f64 = 2.0;
 
 struct HubProducer {
     hub: FrameHub,
@@ -146,11 +157,25 @@ impl HubProducer {
     /// (`MjpegLayer::stats().frames_sent`, O(1)) and publishes 1.3x that rate
     /// plus a little, so queues stay non-empty and keep-latest drops the excess.
     /// A viewer can get at most one queue (high-water mark) per tick.
+    ///
+    /// It holds back while the average queue is deeper than [`DEPTH_TICKS`]
+    /// ticks of what a viewer takes (at least [`MIN_DEPTH`] frames): deeper
+    /// queues only add latency, and at 1,000 viewers full ones (512 KiB
+    /// each) would hold twice the layer's memory budget, which then sheds
+    /// frames and refuses the viewers still connecting. That is the
+    /// budget's overload path, not the fan-out this scenario measures.
     async fn unpaced(self, layer: MjpegLayer, max_per_tick: f64) {
         const FLOOR_FPS: f64 = 20.0;
         const OVERSHOOT: f64 = 1.3;
         let mut tick = tokio::time::interval(Duration::from_millis(1));
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let size = self
+            .payloads
+            .iter()
+            .map(Bytes::len)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
         let mut last = Instant::now();
         let mut last_sent = layer.stats().frames_sent;
         let mut credit = 1.0;
@@ -159,14 +184,18 @@ impl HubProducer {
             let now = Instant::now();
             let dt = now.duration_since(last).as_secs_f64().max(1e-4);
             last = now;
-            let sent = layer.stats().frames_sent;
-            let taken = sent.saturating_sub(last_sent) as f64;
-            last_sent = sent;
+            let stats = layer.stats();
+            let taken = stats.frames_sent.saturating_sub(last_sent) as f64;
+            last_sent = stats.frames_sent;
             let viewers = self.hub.viewers().max(1) as f64;
-            let rate = taken / viewers / dt * OVERSHOOT + FLOOR_FPS;
+            let per_viewer = taken / viewers;
+            let rate = per_viewer / dt * OVERSHOOT + FLOOR_FPS;
             credit = (credit + rate * dt).min(max_per_tick);
-            while credit >= 1.0 {
+            let max_depth = (per_viewer * DEPTH_TICKS).max(MIN_DEPTH);
+            let mut depth = stats.queued_bytes as f64 / viewers / size;
+            while credit >= 1.0 && depth < max_depth {
                 credit -= 1.0;
+                depth += 1.0;
                 self.publish();
             }
         }
