@@ -21,6 +21,11 @@ pub(super) struct Rewind<T> {
 }
 
 impl<T> Rewind<T> {
+    /// The connection under the bytes to replay.
+    pub(super) fn get_ref(&self) -> &T {
+        &self.io
+    }
+
     /// `io` with nothing to replay.
     pub(super) fn new(io: T) -> Self {
         Self {
