@@ -17,6 +17,11 @@ const CLOCK_TICKS_PER_SEC: f64 = 100.0;
 /// User + system CPU seconds of process `pid` (all its threads), from
 /// `/proc/<pid>/stat` (10 ms resolution).
 pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
+    cpu_times(pid).map(|(user, sys)| user + sys)
+}
+
+/// User and system CPU seconds of process `pid` (all its threads).
+pub(crate) fn cpu_times(pid: u32) -> Option<(f64, f64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces; fields start after its ')'.
     let rest = &stat[stat.rfind(')')? + 2..];
@@ -24,7 +29,10 @@ pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
     // Fields 14 and 15 (utime, stime) are at 11 and 12 after the name.
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) as f64 / CLOCK_TICKS_PER_SEC)
+    Some((
+        utime as f64 / CLOCK_TICKS_PER_SEC,
+        stime as f64 / CLOCK_TICKS_PER_SEC,
+    ))
 }
 
 /// `(VmRSS, VmHWM)` of process `pid`, in KiB.

@@ -17,7 +17,8 @@ const TASKS: &[(&str, &str)] = &[
     (
         "bench",
         "release build, server + load processes vs a raw-TCP ceiling, plain, HTTPS and HTTP/2; [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--repeat N] [--no-nats]; \
-         `bench misses [--kind axum|warp|raw]`: instructions and cache misses per frame under cachegrind",
+         `bench misses [--kind axum|warp|raw]`: instructions and cache misses per frame under cachegrind; \
+         `bench pair [--server-exe OTHER_BENCH] [--kind K] [--other-kind K] [--pairs N]`: two servers (another build's, or the raw ceiling) side by side, each under its own load",
     ),
     (
         "soak",
