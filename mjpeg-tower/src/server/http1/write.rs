@@ -75,6 +75,12 @@ impl Outgoing {
         }
     }
 
+    /// Reads the cache lines a frame's pieces go to, and changes nothing:
+    /// see `Streaming`.
+    pub(super) fn touch(&self) {
+        self.pieces.touch();
+    }
+
     /// Writes the head and the whole body; ready once all is written and
     /// flushed. An error from the body or the IO ends it: the connection
     /// must then close, as its framing can no longer be trusted.
