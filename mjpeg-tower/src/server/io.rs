@@ -66,10 +66,14 @@ impl ServerIo {
     /// `try_io` only reads tokio's readiness word when `f` succeeds; the
     /// socket is not touched. Over TLS this does nothing.
     pub(crate) fn touch(&self) {
-        if let Inner::Plain(io) = &self.inner {
-            let _ = io
-                .get_ref()
-                .try_io(tokio::io::Interest::WRITABLE, || Ok(()));
+        match &self.inner {
+            Inner::Plain(io) => {
+                let _ = io
+                    .get_ref()
+                    .try_io(tokio::io::Interest::WRITABLE, || Ok(()));
+            }
+            #[cfg(feature = "tls")]
+            Inner::Tls(_) => {}
         }
     }
 
