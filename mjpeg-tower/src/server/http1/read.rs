@@ -196,21 +196,9 @@ mod tests {
     use std::time::Duration;
 
     use tokio::io::AsyncWriteExt;
-    use tokio::net::{TcpListener, TcpStream};
 
     use super::*;
-
-    async fn pair() -> (TcpStream, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let client = TcpStream::connect(addr)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let (server, _) = listener.accept().await.unwrap_or_else(|e| panic!("{e}"));
-        (client, server)
-    }
+    use crate::server::io::tcp_pair;
 
     #[test]
     fn a_long_head_leaves_no_big_buffer_behind() {
@@ -233,7 +221,7 @@ mod tests {
     async fn bytes_sent_ahead_during_a_response_are_held_to_a_little() {
         // A client may pipeline while a stream runs, or just send junk:
         // what is read ahead is held for the whole stream, per connection.
-        let (mut client, mut server) = pair().await;
+        let (mut client, mut server) = tcp_pair().await;
         let ahead = 48 * 1024;
         client
             .write_all(&vec![b'a'; ahead])
@@ -258,7 +246,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_close_wakes_the_task_and_is_seen_after_quiet_polls() {
-        let (client, mut server) = pair().await;
+        let (client, mut server) = tcp_pair().await;
         let mut reader = Reader::new();
         let (task, woken) = counting_waker();
         let mut cx = Context::from_waker(&task);
@@ -292,7 +280,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_task_waker_reads_the_socket_again() {
-        let (mut client, mut server) = pair().await;
+        let (mut client, mut server) = tcp_pair().await;
         let mut reader = Reader::new();
         let (first, _) = counting_waker();
         assert!(

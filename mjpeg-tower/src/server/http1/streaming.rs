@@ -111,13 +111,12 @@ mod tests {
 
     use http_body::Frame;
     use tokio::io::AsyncReadExt;
-    use tokio::net::{TcpListener, TcpStream};
 
     use super::super::head::Framing;
     use super::super::read::Reader;
     use super::*;
     use crate::lifecycle::info::StallFlag;
-    use crate::server::io::ServerIo;
+    use crate::server::io::{ServerIo, tcp_pair};
     use crate::server::rewind::Rewind;
     use crate::server::stall::StallIo;
 
@@ -167,14 +166,7 @@ mod tests {
         // The client's close and a frame wake the task once, together:
         // the poll that writes the frame must also see the close, for no
         // wake is left to come if the stream then goes quiet.
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let mut client = TcpStream::connect(addr)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let (server, _) = listener.accept().await.unwrap_or_else(|e| panic!("{e}"));
+        let (mut client, server) = tcp_pair().await;
         let io = ServerIo::plain(StallIo::new(server, None, StallFlag::new()), None);
         let conn = Box::new(Conn {
             io: Rewind::new(io),
