@@ -55,7 +55,7 @@ fn notes() -> Vec<String> {
         ),
         "unpaced hub producer: every 1 ms publishes 1.3x the frames the average viewer took in the \
          last tick (MjpegLayer::stats().frames_sent), plus 20 fps, while the average queue holds less \
-         than 3 ticks of that (at least 2 frames), so that the memory budget never engages"
+         than 3 ticks of that (at least 2 frames), so that at these loads the memory budget never engages"
             .into(),
         "paced MB/s counts the frames published in the window (by their stamped sequence number); unpaced MB/s counts what \
          arrived between start and stop"

@@ -63,8 +63,9 @@ impl ServerIo {
     /// Reads the socket's write readiness and changes nothing, so that the
     /// cache lines a write needs start loading early (see `Streaming`).
     ///
-    /// `try_io` only reads tokio's readiness word when `f` succeeds; the
-    /// socket is not touched. Over TLS this does nothing.
+    /// `try_io` reads tokio's readiness word and runs `f` only if it says
+    /// ready; `f` succeeds, so nothing is cleared and the socket is not
+    /// touched. Over TLS this does nothing.
     pub(crate) fn touch(&self) {
         match &self.inner {
             Inner::Plain(io) => {
