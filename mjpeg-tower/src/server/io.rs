@@ -154,23 +154,10 @@ impl AsyncWrite for ServerIo {
     }
 }
 
-/// A connected loopback pair, `(client, server)`, for tests.
-#[cfg(test)]
-pub(crate) async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let client = TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (server, _) = listener.accept().await.unwrap_or_else(|e| panic!("{e}"));
-    (client, server)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::testing::tcp_pair;
 
     #[tokio::test]
     async fn touch_leaves_the_socket_ready_to_write() {

@@ -82,6 +82,8 @@ mod io;
 mod rewind;
 mod serve;
 mod stall;
+#[cfg(test)]
+mod testing;
 #[cfg(feature = "tls")]
 mod tls;
 

@@ -232,22 +232,12 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
 mod tests {
     use std::future::poll_fn;
     use std::pin::pin;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::task::{Wake, Waker};
 
     use tokio::io::DuplexStream;
     use tokio::net::TcpStream;
 
     use super::*;
-
-    struct Woken(AtomicBool);
-
-    impl Wake for Woken {
-        fn wake(self: Arc<Self>) {
-            self.0.store(true, Ordering::Release);
-        }
-    }
+    use crate::server::testing::WakeFlag;
 
     #[tokio::test(start_paused = true)]
     async fn a_stream_gone_quiet_is_idle_one_timeout_after_its_last_write() {
@@ -256,8 +246,7 @@ mod tests {
         let (io, _peer) = tokio::io::duplex(1 << 20);
         let idle = Some(Duration::from_millis(500));
         let mut io = pin!(StallIo::new(io, None, StallFlag::new()).idle_timeout(idle));
-        let woken = Arc::new(Woken(AtomicBool::new(false)));
-        let waker = Waker::from(woken.clone());
+        let (woken, waker) = WakeFlag::waker();
         let read = |io: Pin<&mut StallIo<DuplexStream>>| {
             let mut buf = [0; 8];
             io.poll_read(
@@ -275,7 +264,7 @@ mod tests {
                 let wrote = poll_fn(|cx| io.as_mut().poll_write(cx, b"frame")).await;
                 assert_eq!(wrote.ok(), Some(5));
             }
-            if woken.0.swap(false, Ordering::AcqRel) {
+            if woken.take() {
                 if let Poll::Ready(Err(_)) = read(io.as_mut()) {
                     closed = Some(start.elapsed());
                     break;

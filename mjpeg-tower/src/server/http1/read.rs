@@ -198,7 +198,7 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     use super::*;
-    use crate::server::io::tcp_pair;
+    use crate::server::testing::tcp_pair;
 
     #[test]
     fn a_long_head_leaves_no_big_buffer_behind() {

@@ -105,9 +105,8 @@ impl<T> Drop for AbortOnDrop<T> {
 mod tests {
     use std::collections::VecDeque;
     use std::convert::Infallible;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
-    use std::task::{Wake, Waker};
+    use std::task::Waker;
     use std::time::Duration;
 
     use http_body::Frame;
@@ -117,9 +116,10 @@ mod tests {
     use super::super::read::Reader;
     use super::*;
     use crate::lifecycle::info::StallFlag;
-    use crate::server::io::{ServerIo, tcp_pair};
+    use crate::server::io::ServerIo;
     use crate::server::rewind::Rewind;
     use crate::server::stall::StallIo;
+    use crate::server::testing::{WakeFlag, tcp_pair};
 
     /// Frames pushed by the test; pending (with the waker kept) when empty.
     #[derive(Clone, Default)]
@@ -154,14 +154,6 @@ mod tests {
         }
     }
 
-    struct Wakes(AtomicUsize);
-
-    impl Wake for Wakes {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::AcqRel);
-        }
-    }
-
     #[tokio::test]
     async fn a_close_seen_in_a_poll_that_also_writes_a_frame_ends_the_stream() {
         // The client's close and a frame wake the task once, together:
@@ -176,8 +168,7 @@ mod tests {
         let body = Pushed::default();
         let out = Outgoing::new(b"HTTP/1.1 200 OK\r\n\r\n".to_vec(), Framing::Chunked);
         let mut streaming = Box::pin(Streaming::new(conn, out, body.clone(), true));
-        let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
-        let waker = Waker::from(wakes.clone());
+        let (woken, waker) = WakeFlag::waker();
         let mut cx = Context::from_waker(&waker);
         assert!(streaming.as_mut().poll(&mut cx).is_pending());
         // Read what was sent, so that the close is a FIN, not a reset that
@@ -191,12 +182,12 @@ mod tests {
         assert_eq!(got, head);
         drop(client);
         for _ in 0..500 {
-            if wakes.0.load(Ordering::Acquire) > 0 {
+            if woken.is_set() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        assert!(wakes.0.load(Ordering::Acquire) > 0, "the close woke no one");
+        assert!(woken.is_set(), "the close woke no one");
         body.push(b"frame");
         match streaming.as_mut().poll(&mut cx) {
             Poll::Ready(Some((_, keep_alive))) => assert!(!keep_alive),
