@@ -69,6 +69,9 @@ fn run(args: &[String]) -> Result<(), Stop> {
         window: Duration::from_secs_f64(a.get("seconds", 12.0).map_err(fail)?),
     };
     let pairs: usize = a.get("pairs", 4).map_err(fail)?;
+    if pairs == 0 {
+        return Err(fail("--pairs must be at least 1"));
+    }
     println!(
         "this: {} of {}; other: {} of {}; {} viewers x {} fps x {} KB each; \
          CPU seconds over {:.0} s, {} pairs",
@@ -104,7 +107,7 @@ fn run(args: &[String]) -> Result<(), Stop> {
             this_lower += 1;
         }
     }
-    let n = pairs.max(1) as f64;
+    let n = pairs as f64;
     let [this_sum, other_sum] = sums;
     println!(
         "mean  this user {:.2} s, total {:.2} s; other user {:.2} s, total {:.2} s",
