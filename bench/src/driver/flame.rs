@@ -46,6 +46,7 @@ fn try_profile(exe: &Path, timing: &Timing) -> Result<String, String> {
         standard: false,
         transport: Transport::Plain,
         run: 0,
+        closing: false,
     };
     let data = std::env::temp_dir().join(format!("mjpeg-bench-{}.perf", std::process::id()));
     let run = run_scenario(exe, &sc, timing, None, Some(&data));

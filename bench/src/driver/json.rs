@@ -35,18 +35,21 @@ pub(super) fn write_json(
                 "slow_viewers": sc.slow,
                 "fps": if sc.mode == Mode::Unpaced { Value::Null } else { json!(sc.fps) },
                 "frame_bytes": sc.size,
+                // The ceiling's closing run of a bracketed load: its ratios
+                // are to the opening run (the host's drift in between).
+                "ceiling_again": sc.closing,
             });
             match o {
                 Outcome::Skipped(w) => v["skipped"] = json!(w),
                 Outcome::Failed(w) => v["failed"] = json!(w),
                 Outcome::Done(m) => {
-                    let c = r.ceiling(sc);
+                    let c = r.reference(sc);
                     let rt = |f: fn(&Measured) -> f64| {
-                        c.and_then(|c| ratio(f(m), f(c)))
+                        c.as_ref().and_then(|c| ratio(f(m), f(c)))
                             .map_or(Value::Null, |x| json!(x))
                     };
                     let rc = |f: fn(&Measured) -> f64| {
-                        c.and_then(|c| cpu_ratio(m, c, f))
+                        c.as_ref().and_then(|c| cpu_ratio(m, c, f))
                             .map_or(Value::Null, |x| json!(x))
                     };
                     v["result"] = json!({

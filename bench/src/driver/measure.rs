@@ -39,6 +39,41 @@ pub(super) struct Measured {
     pub(super) server_after: Value,
 }
 
+impl Measured {
+    /// The mean of several measurements of the same load (the ceiling run
+    /// before and after the servers it is compared with); the load's and the
+    /// server's own reports are the first one's.
+    pub(super) fn mean(all: &[&Measured]) -> Measured {
+        let n = all.len().max(1) as f64;
+        let f = |g: fn(&Measured) -> f64| all.iter().map(|m| g(m)).sum::<f64>() / n;
+        let u = |g: fn(&Measured) -> u64| (all.iter().map(|m| g(m) as f64).sum::<f64>() / n) as u64;
+        let first = all.first().copied().cloned().unwrap_or_default();
+        Measured {
+            window_s: f(|m| m.window_s),
+            published: u(|m| m.published),
+            share_min: f(|m| m.share_min),
+            share_median: f(|m| m.share_median),
+            fps_min: f(|m| m.fps_min),
+            fps_median: f(|m| m.fps_median),
+            mbps: f(|m| m.mbps),
+            lat_p50_ms: f(|m| m.lat_p50_ms),
+            lat_p99_ms: f(|m| m.lat_p99_ms),
+            lat_max_ms: f(|m| m.lat_max_ms),
+            cpu_s: f(|m| m.cpu_s),
+            cpu_pct: f(|m| m.cpu_pct),
+            cpu_s_per_gb: f(|m| m.cpu_s_per_gb),
+            client_cpu_pct: f(|m| m.client_cpu_pct),
+            rss_start_kib: u(|m| m.rss_start_kib),
+            rss_end_kib: u(|m| m.rss_end_kib),
+            rss_peak_kib: u(|m| m.rss_peak_kib),
+            rss_per_viewer_kib: f(|m| m.rss_per_viewer_kib),
+            errors: u(|m| m.errors),
+            warm_s: f(|m| m.warm_s),
+            ..first
+        }
+    }
+}
+
 /// How one scenario ended.
 pub(super) enum Outcome {
     Done(Box<Measured>),

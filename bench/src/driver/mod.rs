@@ -75,6 +75,11 @@ fn notes() -> Vec<String> {
          h2 rows: HTTP/2 over TLS with ALPN h2 (not h2c), 16 streams per connection, client \
          windows 1 MiB per stream and 16 MiB per connection; both with Server's defaults"
             .into(),
+        "bracketed loads (paced 1000 viewers, every run; unpaced 100 and 1000): the ceiling runs \
+         before and again after the hub servers (whose order alternates between runs), and they \
+         are compared with the mean of both; the `again` row's ratios are to the ceiling's first \
+         run, which shows how far the host moved in between"
+            .into(),
         format!("server, load generator (and anything else running) share {cores} cores"),
     ]
 }
@@ -94,7 +99,7 @@ fn run(args: &[String]) -> Result<i32, String> {
     if a.flag("help") {
         println!(
             "usage: bench [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--window SECS] [--repeat N]\n       \
-             --repeat N: the paced 1000-viewer scenarios N times (ceiling, then hub servers, each time); \
+             --repeat N: the paced 1000-viewer scenarios N times (each time the ceiling, the hub servers, the ceiling again); \
              the targets list every run's CPU ratio\n       \
              bench server --kind raw|axum|warp|hyper (hyper alone, diagnostics) [--unpaced] [--fps F] [--size BYTES] [--viewers N] [--standard] [--bare: no write-stall or idle timeout]\n       \
              bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]\n       \

@@ -63,6 +63,7 @@ pub(super) fn run_all(
         standard: false,
         transport: Transport::Plain,
         run: 0,
+        closing: false,
     };
     out.push(
         run_scenario(exe, &single, timing, None, None)

@@ -52,6 +52,10 @@ pub(super) struct Scenario {
     /// Which repetition of its load this is (0: the first; `--repeat N`
     /// runs the paced 1000-viewer scenarios N times).
     pub(super) run: usize,
+    /// The ceiling measured a second time, after the servers of its load:
+    /// those servers are compared with the mean of both ceiling runs, so a
+    /// host whose load drifts during the run does not favour either side.
+    pub(super) closing: bool,
 }
 
 impl Scenario {
@@ -72,11 +76,14 @@ impl Scenario {
             (false, Transport::Tls) => format!("{}/tls", self.kind.name()),
             (false, Transport::H2(n)) => format!("{}/h2x{n}", self.kind.name()),
         };
-        let run = if self.run > 0 {
+        let mut run = if self.run > 0 {
             format!(" #{}", self.run + 1)
         } else {
             String::new()
         };
+        if self.closing {
+            run.push_str(" again");
+        }
         format!(
             "{:<10} {:<7} {:>11} {:>5} {:>2}KB{run}",
             kind,
@@ -103,8 +110,26 @@ impl Scenario {
     }
 }
 
+/// The loads a target compares with the ceiling (paced 1000 viewers: CPU;
+/// unpaced 100 and 1000: MB/s) run bracketed: the ceiling, the hub servers,
+/// the ceiling again. The hub servers' order alternates from run to run.
+fn bracketed(out: &mut Vec<Scenario>, kinds: &[Kind], load: &Scenario) {
+    let with = |kind, closing| Scenario {
+        kind,
+        closing,
+        ..load.clone()
+    };
+    out.push(with(Kind::Raw, false));
+    let mut hubs: Vec<Kind> = kinds.iter().copied().filter(|&k| k != Kind::Raw).collect();
+    if load.run % 2 == 1 {
+        hubs.reverse();
+    }
+    out.extend(hubs.into_iter().map(|k| with(k, false)));
+    out.push(with(Kind::Raw, true));
+}
+
 /// Every scenario; `repeat` is how many times the paced 1000-viewer load runs
-/// (each time the ceiling, then the hub servers, so each ratio is within one run).
+/// (each time bracketed by the ceiling, so each ratio is within one run).
 pub(super) fn plan(quick: bool, repeat: usize) -> Vec<Scenario> {
     let sc = |kind, mode, viewers, slow, fps, size| Scenario {
         kind,
@@ -116,6 +141,7 @@ pub(super) fn plan(quick: bool, repeat: usize) -> Vec<Scenario> {
         standard: false,
         transport: Transport::Plain,
         run: 0,
+        closing: false,
     };
     let kinds: &[Kind] = if quick {
         &[Kind::Raw, Kind::Axum]
@@ -123,18 +149,17 @@ pub(super) fn plan(quick: bool, repeat: usize) -> Vec<Scenario> {
         &[Kind::Raw, Kind::Axum, Kind::Warp]
     };
     let mut out = Vec::new();
-    for n in [1, 100, 1000] {
+    for n in [1, 100] {
         for &k in kinds {
             out.push(sc(k, Mode::Paced, n, 0, 30.0, FRAME));
         }
     }
-    for run in 1..repeat.max(1) {
-        for &k in kinds {
-            out.push(Scenario {
-                run,
-                ..sc(k, Mode::Paced, 1000, 0, 30.0, FRAME)
-            });
-        }
+    for run in 0..repeat.max(1) {
+        let load = Scenario {
+            run,
+            ..sc(Kind::Raw, Mode::Paced, 1000, 0, 30.0, FRAME)
+        };
+        bracketed(&mut out, kinds, &load);
     }
     let hubs = || kinds.iter().copied().filter(|&k| k != Kind::Raw);
     // The one `Framing::Standard` row, for comparison with the default.
@@ -170,11 +195,17 @@ pub(super) fn plan(quick: bool, repeat: usize) -> Vec<Scenario> {
             }
         }
     }
-    let unpaced: &[usize] = if quick { &[100, 1000] } else { &[1, 100, 1000] };
-    for &n in unpaced {
+    if !quick {
         for &k in kinds {
-            out.push(sc(k, Mode::Unpaced, n, 0, 0.0, FRAME));
+            out.push(sc(k, Mode::Unpaced, 1, 0, 0.0, FRAME));
         }
+    }
+    for n in [100, 1000] {
+        bracketed(
+            &mut out,
+            kinds,
+            &sc(Kind::Raw, Mode::Unpaced, n, 0, 0.0, FRAME),
+        );
     }
     for &k in kinds {
         out.push(sc(k, Mode::Slow, 100, 100, 30.0, FRAME));
@@ -195,19 +226,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn repeat_runs_the_paced_thousand_again_each_with_its_own_ceiling() {
+    fn repeat_runs_the_paced_thousand_again_each_bracketed_by_the_ceiling() {
         let once = plan(false, 1);
         let five = plan(false, 5);
-        assert_eq!(five.len(), once.len() + 4 * 3);
+        assert_eq!(five.len(), once.len() + 4 * 4);
         let runs: Vec<&Scenario> = five
             .iter()
             .filter(|s| s.mode == Mode::Paced && s.viewers == 1000 && !s.standard)
             .filter(|s| s.transport == Transport::Plain)
             .collect();
-        assert_eq!(runs.len(), 15, "raw, axum and warp, five times");
+        assert_eq!(runs.len(), 20, "raw, axum, warp and raw again, five times");
         for run in 0..5 {
-            let of_run: Vec<_> = runs.iter().filter(|s| s.run == run).collect();
-            assert_eq!(of_run.len(), 3);
+            let of_run: Vec<&Scenario> = runs.iter().copied().filter(|s| s.run == run).collect();
+            let order: Vec<(Kind, bool)> = of_run.iter().map(|s| (s.kind, s.closing)).collect();
+            let hubs = if run % 2 == 0 {
+                [Kind::Axum, Kind::Warp]
+            } else {
+                [Kind::Warp, Kind::Axum]
+            };
+            assert_eq!(
+                order,
+                [
+                    (Kind::Raw, false),
+                    (hubs[0], false),
+                    (hubs[1], false),
+                    (Kind::Raw, true)
+                ],
+                "run {run}"
+            );
             assert!(of_run.iter().all(|s| s.same_load(of_run[0])));
             assert!(
                 runs.iter()
@@ -217,6 +263,26 @@ mod tests {
         }
         let names: std::collections::HashSet<String> = five.iter().map(Scenario::name).collect();
         assert_eq!(names.len(), five.len(), "every scenario has its own name");
+    }
+
+    #[test]
+    fn the_unpaced_targets_are_bracketed_too_and_quick_keeps_its_two_servers() {
+        for quick in [false, true] {
+            let p = plan(quick, 1);
+            for n in [100, 1000] {
+                let load: Vec<(Kind, bool)> = p
+                    .iter()
+                    .filter(|s| s.mode == Mode::Unpaced && s.viewers == n)
+                    .map(|s| (s.kind, s.closing))
+                    .collect();
+                let mut want = vec![(Kind::Raw, false), (Kind::Axum, false)];
+                if !quick {
+                    want.push((Kind::Warp, false));
+                }
+                want.push((Kind::Raw, true));
+                assert_eq!(load, want, "unpaced {n}, quick {quick}");
+            }
+        }
     }
 
     #[test]

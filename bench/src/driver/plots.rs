@@ -32,10 +32,11 @@ fn color(i: usize) -> RGBColor {
     C[i % C.len()]
 }
 
-/// Every scenario measured, first runs only (`--repeat` adds more of one load).
+/// Every scenario measured, first runs only (`--repeat` adds more of one
+/// load), without the ceiling's closing runs.
 fn done(r: &Report) -> impl Iterator<Item = (&Scenario, &Measured)> {
     r.outcomes.iter().filter_map(|(s, o)| match o {
-        Outcome::Done(m) if s.run == 0 => Some((s, &**m)),
+        Outcome::Done(m) if s.run == 0 && !s.closing => Some((s, &**m)),
         _ => None,
     })
 }

@@ -32,12 +32,35 @@ fn fmt_ratio(r: Option<f64>) -> String {
 }
 
 impl Report {
-    pub(super) fn ceiling(&self, sc: &Scenario) -> Option<&Measured> {
+    /// The ceiling a hub server's row is compared with: the raw server
+    /// under the same load, the mean of both its runs when the load was
+    /// bracketed (see `plan`).
+    pub(super) fn ceiling(&self, sc: &Scenario) -> Option<Measured> {
         if sc.kind == Kind::Raw {
             return None;
         }
+        let runs: Vec<&Measured> = self
+            .outcomes
+            .iter()
+            .filter_map(|(s, o)| match o {
+                Outcome::Done(m) if s.kind == Kind::Raw && s.same_load(sc) => Some(&**m),
+                _ => None,
+            })
+            .collect();
+        (!runs.is_empty()).then(|| Measured::mean(&runs))
+    }
+
+    /// What a row is compared with in the table: a hub server with its
+    /// ceiling, and the ceiling's closing run with its opening one (how far
+    /// the host moved during the run).
+    pub(super) fn reference(&self, sc: &Scenario) -> Option<Measured> {
+        if !sc.closing {
+            return self.ceiling(sc);
+        }
         self.outcomes.iter().find_map(|(s, o)| match o {
-            Outcome::Done(m) if s.kind == Kind::Raw && s.same_load(sc) => Some(&**m),
+            Outcome::Done(m) if s.kind == Kind::Raw && !s.closing && s.same_load(sc) => {
+                Some((**m).clone())
+            }
             _ => None,
         })
     }
@@ -101,7 +124,7 @@ impl Report {
     pub(super) fn table(&self) -> String {
         let mut out = String::new();
         let head = format!(
-            "{:<42} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7} | {:>16} | {:>3} | {:>6}",
+            "{:<50} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7} | {:>16} | {:>3} | {:>6}",
             "scenario (x = ratio to raw ceiling)",
             "frames min/med",
             "MB/s",
@@ -122,17 +145,17 @@ impl Report {
             let m = match o {
                 Outcome::Done(m) => m,
                 Outcome::Skipped(w) => {
-                    out.push_str(&format!("{name:<42} | skipped: {w}\n"));
+                    out.push_str(&format!("{name:<50} | skipped: {w}\n"));
                     continue;
                 }
                 Outcome::Failed(w) => {
-                    out.push_str(&format!("{name:<42} | FAILED: {w}\n"));
+                    out.push_str(&format!("{name:<50} | FAILED: {w}\n"));
                     continue;
                 }
             };
-            let c = self.ceiling(sc);
-            let r = |f: fn(&Measured) -> f64| c.and_then(|c| ratio(f(m), f(c)));
-            let rc = |f: fn(&Measured) -> f64| c.and_then(|c| cpu_ratio(m, c, f));
+            let c = self.reference(sc);
+            let r = |f: fn(&Measured) -> f64| c.as_ref().and_then(|c| ratio(f(m), f(c)));
+            let rc = |f: fn(&Measured) -> f64| c.as_ref().and_then(|c| cpu_ratio(m, c, f));
             // Unpaced raw writes the latest part again and again: no share.
             let share = if sc.mode == Mode::Unpaced && sc.kind == Kind::Raw {
                 "n/a".to_owned()
@@ -140,7 +163,7 @@ impl Report {
                 format!("{:.1}/{:.1}%", m.share_min * 100.0, m.share_median * 100.0)
             };
             out.push_str(&format!(
-                "{:<42} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7.1} | {:>16} | {:>3} | {:>5.0}%\n",
+                "{:<50} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7.1} | {:>16} | {:>3} | {:>5.0}%\n",
                 name,
                 share,
                 format!("{:.1}{}", m.mbps, fmt_ratio(r(|m| m.mbps))),
