@@ -55,6 +55,15 @@ fn run(args: &[String]) -> Result<(), Stop> {
     let viewers: usize = a.get("viewers", 1000).map_err(fail)?;
     let secs: u64 = a.get("seconds", 20).map_err(fail)?;
     let top: usize = a.get("top", 15).map_err(fail)?;
+    let by_instructions = match a.str("by").unwrap_or("misses") {
+        "misses" => false,
+        "instructions" => true,
+        other => {
+            return Err(fail(format!(
+                "--by {other}: expected misses or instructions"
+            )));
+        }
+    };
     if std::process::Command::new("valgrind")
         .arg("--version")
         .output()
@@ -109,7 +118,11 @@ fn run(args: &[String]) -> Result<(), Stop> {
             (name.clone(), [c[0] - l[0], c[1] - l[1], c[2] - l[2]])
         })
         .collect();
-    rows.sort_by_key(|(_, d)| -(d[1] + d[2]));
+    if by_instructions {
+        rows.sort_by_key(|(_, d)| -d[0]);
+    } else {
+        rows.sort_by_key(|(_, d)| -(d[1] + d[2]));
+    }
     println!("{:>9} {:>12}  function", "LL misses", "instructions");
     for (name, d) in rows.iter().take(top) {
         let name: String = name.chars().take(140).collect();

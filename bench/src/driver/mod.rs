@@ -103,7 +103,7 @@ fn run(args: &[String]) -> Result<i32, String> {
              the targets list every run's CPU ratio\n       \
              bench server --kind raw|axum|warp|hyper (hyper alone, diagnostics) [--unpaced] [--fps F] [--size BYTES] [--viewers N] [--standard] [--bare: no write-stall or idle timeout]\n       \
              bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]\n       \
-             bench misses [--kind axum|warp|raw] [--viewers N] [--seconds S] [--top N] [--server-exe PATH]\n       \
+             bench misses [--kind axum|warp|raw] [--viewers N] [--seconds S] [--top N] [--by misses|instructions] [--server-exe PATH]\n       \
              bench pair [--server-exe PATH] [--kind axum|warp|raw] [--other-kind axum|warp|raw] [--viewers N] [--fps F] [--size BYTES] [--seconds S] [--settle S] [--pairs N]\n       \
              NATS fan-out (after the scenarios, unless --no-nats or --only is given): \
              [--nats-edges 3] [--nats-viewers 300 per edge; 100 with --quick]"
