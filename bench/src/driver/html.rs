@@ -21,6 +21,7 @@ pub(super) struct Page<'a> {
     pub(super) table: &'a str,
     pub(super) targets: &'a str,
     pub(super) transports: &'a str,
+    pub(super) side: &'a str,
     pub(super) notes: &'a [String],
     pub(super) command: &'a str,
     pub(super) total: Duration,
@@ -98,6 +99,9 @@ pub(super) fn write_html(path: &Path, p: &Page<'_>) -> Result<(), String> {
         esc(p.table),
         esc(p.targets)
     );
+    if !p.side.is_empty() {
+        let _ = write!(h, "<pre>{}</pre>", esc(p.side));
+    }
     if !p.transports.is_empty() {
         let _ = write!(h, "<pre>{}</pre>", esc(p.transports));
     }

@@ -98,6 +98,7 @@ pub(super) fn write_json(
         "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
         "notes": super::notes(),
         "scenarios": scenarios,
+        "side_by_side": super::side::json(&r.side),
         "targets": targets.iter().map(|t| json!({
             "target": t.what,
             "value": t.value,

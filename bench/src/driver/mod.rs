@@ -19,6 +19,7 @@ mod plan;
 mod plots;
 mod process;
 mod report;
+mod side;
 mod targets;
 
 use std::io::Write;
@@ -101,6 +102,8 @@ fn run(args: &[String]) -> Result<i32, String> {
             "usage: bench [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--window SECS] [--repeat N]\n       \
              --repeat N: the paced 1000-viewer scenarios N times (each time the ceiling, the hub servers, the ceiling again); \
              the targets list every run's CPU ratio\n       \
+             --pairs N (default 5; 0 with --quick): then each hub server side by side with the ceiling N times \
+             (as bench pair --other-kind raw); --only side runs only these\n       \
              bench server --kind raw|axum|warp|hyper (hyper alone, diagnostics) [--unpaced] [--fps F] [--size BYTES] [--viewers N] [--standard] [--bare: no write-stall or idle timeout]\n       \
              bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]\n       \
              bench misses [--kind axum|warp|raw] [--viewers N] [--seconds S] [--top N] [--by misses|instructions] [--server-exe PATH]\n       \
@@ -167,6 +170,18 @@ fn run(args: &[String]) -> Result<i32, String> {
         }
         outcomes.push((sc.clone(), outcome));
     }
+    // Side by side with the ceiling; `--only side` runs it alone.
+    let pairs: usize = a.get("pairs", if quick { 0 } else { 5 })?;
+    let side = if only.as_deref().is_none_or(|o| o == "side") {
+        let kinds: &[Kind] = if quick {
+            &[Kind::Axum]
+        } else {
+            &[Kind::Axum, Kind::Warp]
+        };
+        side::run(&exe, kinds, pairs)
+    } else {
+        Vec::new()
+    };
     // The NATS fan-out (#15), in the same run; `--only nats` runs it alone.
     let run_nats = !a.flag("no-nats") && only.as_deref().is_none_or(|o| o == "nats");
     let nats_rows = if run_nats {
@@ -198,6 +213,7 @@ fn run(args: &[String]) -> Result<i32, String> {
         outcomes,
         quick,
         timing,
+        side,
     };
     let table = report.table();
     let targets = report.targets();
@@ -207,6 +223,10 @@ fn run(args: &[String]) -> Result<i32, String> {
     let transports = report.transport_text();
     if !transports.is_empty() {
         println!("{transports}");
+    }
+    let side_text = side::text(&report.side);
+    if !side_text.is_empty() {
+        println!("{side_text}");
     }
     if !nats_rows.is_empty() {
         println!("{}", nats::table(&nats_rows));
@@ -224,6 +244,7 @@ fn run(args: &[String]) -> Result<i32, String> {
                 table: &table,
                 targets: &targets_text(&targets),
                 transports: &transports,
+                side: &side_text,
                 notes: &notes(),
                 command: &command,
                 total,
@@ -244,6 +265,10 @@ fn run(args: &[String]) -> Result<i32, String> {
         Outcome::Skipped(_) => false,
     });
     let failed = failed
+        || report
+            .side
+            .iter()
+            .any(|s| s.pairs.iter().any(Result::is_err))
         || nats_rows.iter().any(|r| match r {
             Ok(m) => m.errors > 0,
             Err(why) => why.starts_with("FAILED"),

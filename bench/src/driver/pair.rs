@@ -21,15 +21,19 @@ use crate::args::Args;
 use crate::sys::cpu_times;
 
 /// What a pair compares, with the load both servers get.
-struct Setup {
+pub(super) struct Setup {
     /// This build's server, and the other's.
-    kinds: [String; 2],
-    viewers: usize,
-    fps: f64,
-    size: usize,
-    settle: Duration,
-    window: Duration,
+    pub(super) kinds: [String; 2],
+    pub(super) viewers: usize,
+    pub(super) fps: f64,
+    pub(super) size: usize,
+    pub(super) settle: Duration,
+    pub(super) window: Duration,
 }
+
+/// How long both loads settle before the window, and the window.
+pub(super) const SETTLE_S: f64 = 3.0;
+pub(super) const WINDOW_S: f64 = 12.0;
 
 /// One server under its load.
 struct Side {
@@ -65,8 +69,8 @@ fn run(args: &[String]) -> Result<(), Stop> {
         viewers: a.get("viewers", 1000).map_err(fail)?,
         fps: a.get("fps", 30.0).map_err(fail)?,
         size: a.get("size", 50_000).map_err(fail)?,
-        settle: Duration::from_secs_f64(a.get("settle", 3.0).map_err(fail)?),
-        window: Duration::from_secs_f64(a.get("seconds", 12.0).map_err(fail)?),
+        settle: Duration::from_secs_f64(a.get("settle", SETTLE_S).map_err(fail)?),
+        window: Duration::from_secs_f64(a.get("seconds", WINDOW_S).map_err(fail)?),
     };
     let pairs: usize = a.get("pairs", 4).map_err(fail)?;
     if pairs == 0 {
@@ -126,7 +130,7 @@ fn run(args: &[String]) -> Result<(), Stop> {
 
 /// Runs both servers under load at once; their `[user, system]` CPU
 /// seconds over the window, in `exes` order. `swap` starts the second first.
-fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[[f64; 2]; 2], Stop> {
+pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[[f64; 2]; 2], Stop> {
     let order = if swap { [1, 0] } else { [0, 1] };
     let mut started: Vec<(usize, Side)> = Vec::new();
     for at in order {

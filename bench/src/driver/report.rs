@@ -3,6 +3,7 @@
 
 use super::measure::{Measured, Outcome, Timing};
 use super::plan::{Mode, Scenario, Transport};
+use super::side::SideBySide;
 use crate::server::Kind;
 
 /// Every scenario run, in order, with how it ended.
@@ -10,6 +11,8 @@ pub(super) struct Report {
     pub(super) outcomes: Vec<(Scenario, Outcome)>,
     pub(super) quick: bool,
     pub(super) timing: Timing,
+    /// The paced 1000-viewer load side by side with the ceiling.
+    pub(super) side: Vec<SideBySide>,
 }
 
 /// `a / b` when both are measured and `b` is not zero.
