@@ -103,11 +103,12 @@ fn run(args: &[String]) -> Result<i32, String> {
              --repeat N: the paced 1000-viewer scenarios N times (each time the ceiling, the hub servers, the ceiling again); \
              the targets list every run's CPU ratio\n       \
              --pairs N (default 5; 0 with --quick): then each hub server side by side with the ceiling N times \
-             (as bench pair --other-kind raw); --only side runs only these\n       \
+             (as bench pair --other-kind raw), and --unpaced-pairs N (default 2) times unpaced at 100 and 1000 viewers; \
+             --only side runs only these\n       \
              bench server --kind raw|axum|warp|hyper (hyper alone, diagnostics) [--unpaced] [--fps F] [--size BYTES] [--viewers N] [--standard] [--bare: no write-stall or idle timeout]\n       \
              bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]\n       \
              bench misses [--kind axum|warp|raw] [--viewers N] [--seconds S] [--top N] [--by misses|instructions] [--server-exe PATH]\n       \
-             bench pair [--server-exe PATH] [--kind axum|warp|raw] [--other-kind axum|warp|raw] [--viewers N] [--fps F] [--size BYTES] [--seconds S] [--settle S] [--pairs N]\n       \
+             bench pair [--server-exe PATH] [--kind axum|warp|raw] [--other-kind axum|warp|raw] [--unpaced] [--viewers N] [--fps F] [--size BYTES] [--seconds S] [--settle S] [--pairs N]\n       \
              NATS fan-out (after the scenarios, unless --no-nats or --only is given): \
              [--nats-edges 3] [--nats-viewers 300 per edge; 100 with --quick]"
         );
@@ -172,13 +173,14 @@ fn run(args: &[String]) -> Result<i32, String> {
     }
     // Side by side with the ceiling; `--only side` runs it alone.
     let pairs: usize = a.get("pairs", if quick { 0 } else { 5 })?;
+    let unpaced_pairs: usize = a.get("unpaced-pairs", if quick { 0 } else { 2 })?;
     let side = if only.as_deref().is_none_or(|o| o == "side") {
         let kinds: &[Kind] = if quick {
             &[Kind::Axum]
         } else {
             &[Kind::Axum, Kind::Warp]
         };
-        side::run(&exe, kinds, pairs)
+        side::run(&exe, kinds, pairs, unpaced_pairs)
     } else {
         Vec::new()
     };

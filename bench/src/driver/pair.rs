@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::plan::unpaced_hwm;
 use super::process::{Proc, Stop, fail, server_stats};
 use crate::args::Args;
 use crate::sys::cpu_times;
@@ -29,6 +30,25 @@ pub(super) struct Setup {
     pub(super) size: usize,
     pub(super) settle: Duration,
     pub(super) window: Duration,
+    /// Unpaced (`--unpaced`): the servers publish as fast as the viewers
+    /// read, with this high-water mark; `None`: paced at `fps`.
+    pub(super) unpaced_hwm: Option<usize>,
+}
+
+/// What one server did in a pair's window.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Sample {
+    /// CPU seconds in user space and in the kernel.
+    pub(super) user: f64,
+    pub(super) sys: f64,
+    /// Payload delivered to its viewers, MB/s (as the bench's table counts it).
+    pub(super) mbps: f64,
+}
+
+impl Sample {
+    pub(super) fn cpu(&self) -> f64 {
+        self.user + self.sys
+    }
 }
 
 /// How long both loads settle before the window, and the window.
@@ -52,7 +72,7 @@ pub(crate) fn main(args: &[String]) -> i32 {
 }
 
 fn run(args: &[String]) -> Result<(), Stop> {
-    let a = Args::parse(args, &[]).map_err(fail)?;
+    let a = Args::parse(args, &["unpaced"]).map_err(fail)?;
     let this = std::env::current_exe().map_err(|e| fail(format!("own path: {e}")))?;
     let other = a
         .str("server-exe")
@@ -64,13 +84,15 @@ fn run(args: &[String]) -> Result<(), Stop> {
             "give --server-exe (another build) or --other-kind (another server)",
         ));
     }
+    let viewers = a.get("viewers", 1000).map_err(fail)?;
     let setup = Setup {
         kinds: [kind, other_kind],
-        viewers: a.get("viewers", 1000).map_err(fail)?,
+        viewers,
         fps: a.get("fps", 30.0).map_err(fail)?,
         size: a.get("size", 50_000).map_err(fail)?,
         settle: Duration::from_secs_f64(a.get("settle", SETTLE_S).map_err(fail)?),
         window: Duration::from_secs_f64(a.get("seconds", WINDOW_S).map_err(fail)?),
+        unpaced_hwm: a.flag("unpaced").then(|| unpaced_hwm(viewers)),
     };
     let pairs: usize = a.get("pairs", 4).map_err(fail)?;
     if pairs == 0 {
@@ -89,25 +111,28 @@ fn run(args: &[String]) -> Result<(), Stop> {
         setup.window.as_secs_f64(),
         pairs
     );
-    println!("pair  first  this user / sys  other user / sys");
-    let mut sums = [[0.0; 2]; 2];
+    println!("pair  first  this user / sys   MB/s  other user / sys   MB/s");
+    let mut sums = [[0.0; 3]; 2];
     let mut this_lower = 0;
     for i in 0..pairs {
         let [this_cpu, other_cpu] = one_pair(&setup, [&this, &other], i % 2 == 1)?;
         println!(
-            "{:>4}  {:<5}  {:>6.2} / {:>5.2}  {:>7.2} / {:>5.2}",
+            "{:>4}  {:<5}  {:>6.2} / {:>5.2}  {:>5.0}  {:>7.2} / {:>5.2}  {:>5.0}",
             i + 1,
             if i % 2 == 1 { "other" } else { "this" },
-            this_cpu[0],
-            this_cpu[1],
-            other_cpu[0],
-            other_cpu[1]
+            this_cpu.user,
+            this_cpu.sys,
+            this_cpu.mbps,
+            other_cpu.user,
+            other_cpu.sys,
+            other_cpu.mbps
         );
         for (sum, cpu) in sums.iter_mut().zip([this_cpu, other_cpu]) {
-            sum[0] += cpu[0];
-            sum[1] += cpu[1];
+            sum[0] += cpu.user;
+            sum[1] += cpu.sys;
+            sum[2] += cpu.mbps;
         }
-        if this_cpu[0] < other_cpu[0] {
+        if this_cpu.user < other_cpu.user {
             this_lower += 1;
         }
     }
@@ -121,16 +146,17 @@ fn run(args: &[String]) -> Result<(), Stop> {
         (other_sum[0] + other_sum[1]) / n
     );
     println!(
-        "this / other: user {:.3}, total {:.3}; this used less user CPU in {this_lower} of {pairs} pairs",
+        "this / other: user {:.3}, total {:.3}, MB/s {:.3}; this used less user CPU in {this_lower} of {pairs} pairs",
         this_sum[0] / other_sum[0].max(1e-9),
-        (this_sum[0] + this_sum[1]) / (other_sum[0] + other_sum[1]).max(1e-9)
+        (this_sum[0] + this_sum[1]) / (other_sum[0] + other_sum[1]).max(1e-9),
+        this_sum[2] / other_sum[2].max(1e-9)
     );
     Ok(())
 }
 
-/// Runs both servers under load at once; their `[user, system]` CPU
-/// seconds over the window, in `exes` order. `swap` starts the second first.
-pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[[f64; 2]; 2], Stop> {
+/// Runs both servers under load at once; what each did over the window,
+/// in `exes` order. `swap` starts the second first.
+pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[Sample; 2], Stop> {
     let order = if swap { [1, 0] } else { [0, 1] };
     let mut started: Vec<(usize, Side)> = Vec::new();
     for at in order {
@@ -149,9 +175,12 @@ pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[[
         side.load.send(&format!("start {seq}"))?;
     }
     let before = times(&sides)?;
+    let t0 = std::time::Instant::now();
     std::thread::sleep(setup.window);
     let after = times(&sides)?;
-    for side in &mut sides {
+    let secs = t0.elapsed().as_secs_f64();
+    let mut mbps = [0.0; 2];
+    for (side, mbps) in sides.iter_mut().zip(&mut mbps) {
         let seq = server_stats(&mut side.server)?["published"]
             .as_u64()
             .unwrap_or(0);
@@ -163,18 +192,30 @@ pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[[
                 result["error_samples"]
             )));
         }
+        // As the table counts it: paced, the frames published in the
+        // window; unpaced, what arrived between start and stop.
+        let f = |k: &str| result[k].as_f64().unwrap_or(0.0);
+        *mbps = if setup.unpaced_hwm.is_some() {
+            f("payload_bytes") / f("window_s").max(1e-9) / 1e6
+        } else {
+            f("payload_bytes_seq") / secs / 1e6
+        };
     }
     for side in sides {
         side.load.finish();
         side.server.finish();
     }
-    let diff = |i: usize| [after[i][0] - before[i][0], after[i][1] - before[i][1]];
-    Ok([diff(0), diff(1)])
+    let sample = |i: usize| Sample {
+        user: after[i][0] - before[i][0],
+        sys: after[i][1] - before[i][1],
+        mbps: mbps[i],
+    };
+    Ok([sample(0), sample(1)])
 }
 
 /// `server_exe`'s `kind` server with its own load generator (`exe`'s), connecting.
 fn start(setup: &Setup, exe: &Path, server_exe: &Path, kind: &str) -> Result<Side, Stop> {
-    let server_args = [
+    let mut server_args = vec![
         "server".to_owned(),
         "--kind".into(),
         kind.to_owned(),
@@ -185,6 +226,9 @@ fn start(setup: &Setup, exe: &Path, server_exe: &Path, kind: &str) -> Result<Sid
         "--size".into(),
         setup.size.to_string(),
     ];
+    if let Some(hwm) = setup.unpaced_hwm {
+        server_args.extend(["--unpaced".to_owned(), "--hwm".into(), hwm.to_string()]);
+    }
     let mut server = Proc::spawn("server", server_exe, &server_args)?;
     let addr = server.expect("ready ", Duration::from_secs(20))?;
     let load_args = [
