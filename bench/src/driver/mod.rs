@@ -77,9 +77,13 @@ fn notes() -> Vec<String> {
          windows 1 MiB per stream and 16 MiB per connection; both with Server's defaults"
             .into(),
         "bracketed loads (paced 1000 viewers, every run; unpaced 100 and 1000): the ceiling runs \
-         before and again after the hub servers (whose order alternates between runs), and they \
-         are compared with the mean of both; the `again` row's ratios are to the ceiling's first \
+         before and again after the hub servers (whose order alternates from one such load to the \
+         next), and they are compared with the mean of both; the `again` row's ratios are to the ceiling's first \
          run, which shows how far the host moved in between"
+            .into(),
+        "side by side (after the table): a hub server and the ceiling run at once, each under its own \
+         load generator, and their CPU (user and system, /proc) and delivered MB/s are read over the \
+         same 12 s; the two start in alternating order"
             .into(),
         format!("server, load generator (and anything else running) share {cores} cores"),
     ]
@@ -102,9 +106,9 @@ fn run(args: &[String]) -> Result<i32, String> {
             "usage: bench [--quick] [--json PATH] [--html PATH] [--only SUBSTRING] [--window SECS] [--repeat N]\n       \
              --repeat N: the paced 1000-viewer scenarios N times (each time the ceiling, the hub servers, the ceiling again); \
              the targets list every run's CPU ratio\n       \
-             --pairs N (default 5; 0 with --quick): then each hub server side by side with the ceiling N times \
-             (as bench pair --other-kind raw), and --unpaced-pairs N (default 2) times unpaced at 100 and 1000 viewers; \
-             --only side runs only these\n       \
+             --pairs N (default 5; 0 with --quick): then each hub server (axum only with --quick) side by side with the \
+             ceiling N times, paced (as bench pair --other-kind raw, about 20 s a pair), and --unpaced-pairs N (default 2; \
+             0 with --quick) times unpaced at 100 and at 1000 viewers; --only side runs only these\n       \
              bench server --kind raw|axum|warp|hyper (hyper alone, diagnostics) [--unpaced] [--fps F] [--size BYTES] [--viewers N] [--standard] [--bare: no write-stall or idle timeout]\n       \
              bench load --addr 127.0.0.1:PORT [--viewers N] [--slow N] [--control | --window SECS]\n       \
              bench misses [--kind axum|warp|raw] [--viewers N] [--seconds S] [--top N] [--by misses|instructions] [--server-exe PATH]\n       \

@@ -14,7 +14,7 @@
 //! figures are higher than alone: only the comparison counts.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::plan::unpaced_hwm;
 use super::process::{Proc, Stop, fail, server_stats};
@@ -98,15 +98,19 @@ fn run(args: &[String]) -> Result<(), Stop> {
     if pairs == 0 {
         return Err(fail("--pairs must be at least 1"));
     }
+    let rate = if setup.unpaced_hwm.is_some() {
+        "unpaced".to_owned()
+    } else {
+        format!("{} fps", setup.fps)
+    };
     println!(
-        "this: {} of {}; other: {} of {}; {} viewers x {} fps x {} KB each; \
+        "this: {} of {}; other: {} of {}; {} viewers x {rate} x {} KB each; \
          CPU seconds over {:.0} s, {} pairs",
         setup.kinds[0],
         this.display(),
         setup.kinds[1],
         other.display(),
         setup.viewers,
-        setup.fps,
         setup.size / 1000,
         setup.window.as_secs_f64(),
         pairs
@@ -168,23 +172,29 @@ pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[S
         side.load.json("warm ", Duration::from_secs(90))?;
     }
     std::thread::sleep(setup.settle);
+    // Both loads start, and later stop, before either's result is read, so
+    // that their windows cover the same seconds.
+    let mut started = Vec::new();
     for side in &mut sides {
         let seq = server_stats(&mut side.server)?["published"]
             .as_u64()
             .unwrap_or(0);
         side.load.send(&format!("start {seq}"))?;
+        started.push(Instant::now());
     }
     let before = times(&sides)?;
-    let t0 = std::time::Instant::now();
     std::thread::sleep(setup.window);
     let after = times(&sides)?;
-    let secs = t0.elapsed().as_secs_f64();
-    let mut mbps = [0.0; 2];
-    for (side, mbps) in sides.iter_mut().zip(&mut mbps) {
+    let mut stopped = Vec::new();
+    for side in &mut sides {
         let seq = server_stats(&mut side.server)?["published"]
             .as_u64()
             .unwrap_or(0);
         side.load.send(&format!("stop {seq}"))?;
+        stopped.push(Instant::now());
+    }
+    let mut mbps = [0.0; 2];
+    for (i, side) in sides.iter_mut().enumerate() {
         let result = side.load.json("result ", Duration::from_secs(30))?;
         if result["errors"].as_u64().unwrap_or(0) > 0 {
             return Err(fail(format!(
@@ -192,14 +202,15 @@ pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[S
                 result["error_samples"]
             )));
         }
-        // As the table counts it: paced, the frames published in the
-        // window; unpaced, what arrived between start and stop.
+        // As the table counts it: paced, the frames published between
+        // start and stop; unpaced, what arrived in between.
         let f = |k: &str| result[k].as_f64().unwrap_or(0.0);
-        *mbps = if setup.unpaced_hwm.is_some() {
-            f("payload_bytes") / f("window_s").max(1e-9) / 1e6
+        mbps[i] = if setup.unpaced_hwm.is_some() {
+            f("payload_bytes") / f("window_s").max(1e-9)
         } else {
-            f("payload_bytes_seq") / secs / 1e6
-        };
+            let secs = stopped[i].duration_since(started[i]).as_secs_f64();
+            f("payload_bytes_seq") / secs.max(1e-9)
+        } / 1e6;
     }
     for side in sides {
         side.load.finish();

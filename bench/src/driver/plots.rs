@@ -60,7 +60,15 @@ pub(super) fn cpu_vs_viewers(r: &Report) -> Res<Option<String>> {
                     && !s.standard
                     && s.transport == Transport::Plain
             })
-            .map(|(s, m)| (s.viewers as f64, m.cpu_pct))
+            // The ceiling as the hub rows are compared with it: the mean
+            // of its runs where the load was bracketed.
+            .map(|(s, m)| {
+                let cpu = match r.ceiling_mean(s) {
+                    Some(c) if s.kind == Kind::Raw => c.cpu_pct,
+                    _ => m.cpu_pct,
+                };
+                (s.viewers as f64, cpu)
+            })
             .collect();
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
         if pts.len() >= 2 {

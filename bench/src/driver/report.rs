@@ -11,7 +11,8 @@ pub(super) struct Report {
     pub(super) outcomes: Vec<(Scenario, Outcome)>,
     pub(super) quick: bool,
     pub(super) timing: Timing,
-    /// The paced 1000-viewer load side by side with the ceiling.
+    /// The targets' loads (paced 1000 viewers, unpaced 100 and 1000) run
+    /// side by side with the ceiling.
     pub(super) side: Vec<SideBySide>,
 }
 
@@ -42,6 +43,11 @@ impl Report {
         if sc.kind == Kind::Raw {
             return None;
         }
+        self.ceiling_mean(sc)
+    }
+
+    /// The raw server under `sc`'s load: the mean of its runs.
+    pub(super) fn ceiling_mean(&self, sc: &Scenario) -> Option<Measured> {
         let runs: Vec<&Measured> = self
             .outcomes
             .iter()
@@ -128,7 +134,7 @@ impl Report {
         let mut out = String::new();
         let head = format!(
             "{:<50} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7} | {:>16} | {:>3} | {:>6}",
-            "scenario (x = ratio to raw ceiling)",
+            "scenario (x: to the ceiling, mean of its runs)",
             "frames min/med",
             "MB/s",
             "latency p50/p99/max ms",

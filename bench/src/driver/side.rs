@@ -1,7 +1,10 @@
-//! The paced 1000-viewer load side by side with the ceiling, in the full
-//! run: each hub server and the raw ceiling at once, each under its own
-//! load generator, their CPU read over the same seconds (what `bench pair
-//! --other-kind raw` does, `--pairs` times per server).
+//! The targets' loads side by side with the ceiling, in the full run: each
+//! hub server and the raw ceiling at once, each under its own load
+//! generator, their CPU and delivered MB/s read over the same seconds (what
+//! `bench pair --other-kind raw [--unpaced]` does): `--pairs` times paced
+//! (1000 viewers x 30 fps, server CPU), `--unpaced-pairs` times unpaced at
+//! 100 and 1000 viewers (MB/s). A pair that fails fails the run, as a
+//! failed scenario does.
 //!
 //! Timed one after the other, the ceiling against itself moves by up to a
 //! third within one run on this shared host (the `again` rows); side by
