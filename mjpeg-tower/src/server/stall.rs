@@ -26,18 +26,37 @@ pin_project! {
     pub struct StallIo<T> {
         #[pin]
         io: T,
-        stalled_since: Option<Pin<Box<Sleep>>>,
-        // When a write last moved bytes, since reads last looked (see `Idle`).
+        // When a write last moved bytes: read by the idle timer (see
+        // `Idle`) and by a pending write, to tell a new stall from one
+        // that goes on.
         last_write: Option<Instant>,
         timeout: Option<Duration>,
+        stall: Option<Stall>,
         flag: StallFlag,
         idle: Option<Idle>,
     }
 }
 
+/// The write-stall timer, made at the first pending write and kept.
+///
+/// A ready write only leaves its time in `last_write`; a pending one that
+/// finds a newer time there starts a new stall. The timer is moved only
+/// when it fires early: dropping it on every write that moved bytes and
+/// making a new one on the next pending write (what a viewer whose socket
+/// fills up does for each frame) cost an allocation and two timer-wheel
+/// updates each time.
+#[derive(Debug)]
+struct Stall {
+    timer: Pin<Box<Sleep>>,
+    /// The `last_write` this stall began after.
+    after: Option<Instant>,
+    /// When it times out.
+    deadline: Instant,
+}
+
 /// When a byte last moved. Writes leave their time in `last_write`, next
-/// to what they touch, rather than here, a cache line away: reads take it
-/// when they next look, which is also where the timer is polled.
+/// to what they touch, rather than here, a cache line away: reads look at
+/// it when they next poll, which is also where the timer is polled.
 #[derive(Debug)]
 struct Idle {
     timeout: Duration,
@@ -80,9 +99,9 @@ impl<T> StallIo<T> {
     pub fn new(io: T, timeout: Option<Duration>, flag: StallFlag) -> Self {
         Self {
             io,
-            stalled_since: None,
             last_write: None,
             timeout,
+            stall: None,
             flag,
             idle: None,
         }
@@ -114,43 +133,63 @@ impl<T> StallIo<T> {
 fn watch<R>(
     poll: Poll<io::Result<R>>,
     timeout: &Option<Duration>,
-    stalled_since: &mut Option<Pin<Box<Sleep>>>,
+    stall: &mut Option<Stall>,
     flag: &StallFlag,
     last_write: &mut Option<Instant>,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<R>> {
     if poll.is_ready() {
-        *stalled_since = None;
         *last_write = Some(Instant::now());
         return poll;
     }
-    match stalled(timeout, stalled_since, flag, cx) {
+    match stalled(timeout, stall, *last_write, flag, cx) {
         Some(err) => Poll::Ready(Err(err)),
         None => Poll::Pending,
     }
 }
 
-/// A pending write: the error once it has been pending for the timeout.
+/// A pending write: the error once writes have been pending, without
+/// moving a byte, for the timeout.
 ///
-/// Not inlined, so that a write that is ready does not load `timeout`,
-/// which sits a cache line away from what such a write touches.
+/// Not inlined, so that a write that is ready does not load `timeout` and
+/// `stall`, which sit a cache line away from what such a write touches.
 #[inline(never)]
 fn stalled(
     timeout: &Option<Duration>,
-    stalled_since: &mut Option<Pin<Box<Sleep>>>,
+    stall: &mut Option<Stall>,
+    last_write: Option<Instant>,
     flag: &StallFlag,
     cx: &mut Context<'_>,
 ) -> Option<io::Error> {
     let timeout = (*timeout)?;
-    let timer = stalled_since.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-    if timer.as_mut().poll(cx).is_pending() {
-        return None;
+    let stall = stall.get_or_insert_with(|| {
+        let deadline = Instant::now() + timeout;
+        Stall {
+            timer: Box::pin(tokio::time::sleep_until(deadline)),
+            after: last_write,
+            deadline,
+        }
+    });
+    if stall.after != last_write {
+        // Bytes moved since this stall began: a new one begins now.
+        stall.after = last_write;
+        stall.deadline = Instant::now() + timeout;
     }
-    flag.set();
-    Some(io::Error::new(
-        io::ErrorKind::TimedOut,
-        format!("client read nothing for {timeout:?}; closing the connection"),
-    ))
+    loop {
+        if stall.timer.as_mut().poll(cx).is_pending() {
+            return None;
+        }
+        // Set for an earlier stall, which ended: move it on.
+        if stall.deadline > Instant::now() {
+            stall.timer.as_mut().reset(stall.deadline);
+            continue;
+        }
+        flag.set();
+        return Some(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("client read nothing for {timeout:?}; closing the connection"),
+        ));
+    }
 }
 
 impl<T: AsyncRead> AsyncRead for StallIo<T> {
@@ -162,7 +201,7 @@ impl<T: AsyncRead> AsyncRead for StallIo<T> {
         let this = self.project();
         let poll = this.io.poll_read(cx, buf);
         let Some(idle) = this.idle else { return poll };
-        idle.note(this.last_write.take());
+        idle.note(*this.last_write);
         if poll.is_ready() {
             idle.last_activity = Instant::now();
             return poll;
@@ -182,7 +221,7 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
         watch(
             poll,
             this.timeout,
-            this.stalled_since,
+            this.stall,
             this.flag,
             this.last_write,
             cx,
@@ -199,7 +238,7 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
         watch(
             poll,
             this.timeout,
-            this.stalled_since,
+            this.stall,
             this.flag,
             this.last_write,
             cx,
@@ -216,7 +255,7 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
         watch(
             poll,
             this.timeout,
-            this.stalled_since,
+            this.stall,
             this.flag,
             this.last_write,
             cx,
@@ -233,7 +272,7 @@ mod tests {
     use std::future::poll_fn;
     use std::pin::pin;
 
-    use tokio::io::DuplexStream;
+    use tokio::io::{AsyncReadExt, DuplexStream};
     use tokio::net::TcpStream;
 
     use super::*;
@@ -283,16 +322,56 @@ mod tests {
         // `ServerIo` puts its tag (8 bytes with padding) before this, at
         // the start of the connection's 64-byte-aligned box; with tokio's
         // socket at 32 bytes (40 under its `test-util`, as here), the
-        // socket, `stalled_since` and `last_write` end that line.
+        // socket and `last_write`, all a ready write touches, share that
+        // line. The stall timer is only for pending writes.
         let socket = size_of::<TcpStream>();
-        assert_eq!(
-            std::mem::offset_of!(StallIo<TcpStream>, stalled_since),
-            socket
-        );
-        assert_eq!(
-            std::mem::offset_of!(StallIo<TcpStream>, last_write),
-            socket + 8
-        );
+        assert_eq!(std::mem::offset_of!(StallIo<TcpStream>, last_write), socket);
         assert_eq!(size_of::<Option<Instant>>(), 16);
+        assert!(std::mem::offset_of!(StallIo<TcpStream>, stall) >= socket + 16);
+    }
+
+    /// Fills `io` until a write is pending; how many bytes went.
+    fn fill(io: Pin<&mut StallIo<DuplexStream>>, cx: &mut Context<'_>) -> io::Result<usize> {
+        let mut io = io;
+        let mut sent = 0;
+        loop {
+            match io.as_mut().poll_write(cx, &[0; 256]) {
+                Poll::Ready(Ok(n)) => sent += n,
+                Poll::Ready(Err(err)) => return Err(err),
+                Poll::Pending => return Ok(sent),
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stall_times_out_one_timeout_after_it_began_not_after_an_earlier_one() {
+        let (io, mut peer) = tokio::io::duplex(1024);
+        let flag = StallFlag::new();
+        let timeout = Duration::from_secs(10);
+        let mut io = pin!(StallIo::new(io, Some(timeout), flag.clone()));
+        let (_, waker) = WakeFlag::waker();
+        let mut cx = Context::from_waker(&waker);
+        // A first stall, 6 s long; then the client reads and it ends.
+        assert_eq!(fill(io.as_mut(), &mut cx).ok(), Some(1024));
+        tokio::time::advance(Duration::from_secs(6)).await;
+        let mut buf = [0; 1024];
+        assert_eq!(peer.read(&mut buf).await.ok(), Some(1024));
+        // A second one: its timer was set for the first, 4 s from now.
+        assert_eq!(fill(io.as_mut(), &mut cx).ok(), Some(1024));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert!(
+            fill(io.as_mut(), &mut cx).is_ok(),
+            "5 s into the second stall, 11 s after the first began"
+        );
+        assert!(!flag.is_set());
+        tokio::time::advance(Duration::from_secs(4)).await;
+        assert!(
+            fill(io.as_mut(), &mut cx).is_ok(),
+            "9 s into the second stall"
+        );
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let err = fill(io.as_mut(), &mut cx).expect_err("10 s into the second stall");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(flag.is_set());
     }
 }
