@@ -31,13 +31,14 @@ pin_project! {
         // that goes on.
         last_write: Option<Instant>,
         timeout: Option<Duration>,
-        stall: Option<Stall>,
+        stall: Option<Box<Stall>>,
         flag: StallFlag,
         idle: Option<Idle>,
     }
 }
 
-/// The write-stall timer, made at the first pending write and kept.
+/// The write-stall timer, made at the first pending write and kept (boxed:
+/// a connection that never waits on its client pays 8 bytes for it).
 ///
 /// A ready write only leaves its time in `last_write`; a pending one that
 /// finds a newer time there starts a new stall. The timer is moved only
@@ -133,7 +134,7 @@ impl<T> StallIo<T> {
 fn watch<R>(
     poll: Poll<io::Result<R>>,
     timeout: &Option<Duration>,
-    stall: &mut Option<Stall>,
+    stall: &mut Option<Box<Stall>>,
     flag: &StallFlag,
     last_write: &mut Option<Instant>,
     cx: &mut Context<'_>,
@@ -156,7 +157,7 @@ fn watch<R>(
 #[inline(never)]
 fn stalled(
     timeout: &Option<Duration>,
-    stall: &mut Option<Stall>,
+    stall: &mut Option<Box<Stall>>,
     last_write: Option<Instant>,
     flag: &StallFlag,
     cx: &mut Context<'_>,
@@ -164,11 +165,11 @@ fn stalled(
     let timeout = (*timeout)?;
     let stall = stall.get_or_insert_with(|| {
         let deadline = Instant::now() + timeout;
-        Stall {
+        Box::new(Stall {
             timer: Box::pin(tokio::time::sleep_until(deadline)),
             after: last_write,
             deadline,
-        }
+        })
     });
     if stall.after != last_write {
         // Bytes moved since this stall began: a new one begins now.
