@@ -60,6 +60,16 @@ impl ServerIo {
         }
     }
 
+    /// Drops the socket's stall timer and the task waker it holds (see
+    /// [`StallIo::forget_stall`]).
+    pub(crate) fn forget_stall(&mut self) {
+        match &mut self.inner {
+            Inner::Plain(io) => io.forget_stall(),
+            #[cfg(feature = "tls")]
+            Inner::Tls(tls) => tls.get_mut().0.forget_stall(),
+        }
+    }
+
     /// Reads the socket's write readiness and changes nothing, so that the
     /// cache lines a write needs start loading early (see `Streaming`).
     ///

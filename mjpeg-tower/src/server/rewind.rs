@@ -26,6 +26,11 @@ impl<T> Rewind<T> {
         &self.io
     }
 
+    /// The connection under the bytes to replay.
+    pub(super) fn get_mut(&mut self) -> &mut T {
+        &mut self.io
+    }
+
     /// `io` with nothing to replay.
     pub(super) fn new(io: T) -> Self {
         Self {

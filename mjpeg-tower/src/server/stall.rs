@@ -26,10 +26,12 @@ pin_project! {
     pub struct StallIo<T> {
         #[pin]
         io: T,
-        // When a write last moved bytes: read by the idle timer (see
-        // `Idle`) and by a pending write, to tell a new stall from one
-        // that goes on.
+        // When a write last moved bytes, read by the idle timer (see
+        // `Idle`), and how many writes have: a pending write tells a new
+        // stall from one that goes on by the count (the clock may not
+        // move between two writes, under tokio's paused time say).
         last_write: Option<Instant>,
+        moved: u32,
         timeout: Option<Duration>,
         stall: Option<Box<Stall>>,
         flag: StallFlag,
@@ -40,8 +42,8 @@ pin_project! {
 /// The write-stall timer, made at the first pending write and kept (boxed:
 /// a connection that never waits on its client pays 8 bytes for it).
 ///
-/// A ready write only leaves its time in `last_write`; a pending one that
-/// finds a newer time there starts a new stall. The timer is moved only
+/// A ready write only counts itself in `moved`; a pending one that finds
+/// a new count there starts a new stall. The timer is moved only
 /// when it fires early: dropping it on every write that moved bytes and
 /// making a new one on the next pending write (what a viewer whose socket
 /// fills up does for each frame) cost an allocation and two timer-wheel
@@ -49,8 +51,8 @@ pin_project! {
 #[derive(Debug)]
 struct Stall {
     timer: Pin<Box<Sleep>>,
-    /// The `last_write` this stall began after.
-    after: Option<Instant>,
+    /// The `moved` count this stall began after.
+    after: u32,
     /// When it times out.
     deadline: Instant,
 }
@@ -76,7 +78,7 @@ impl Idle {
             if self.timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            let deadline = self.last_activity + self.timeout;
+            let deadline = later(self.last_activity, self.timeout);
             if deadline > Instant::now() {
                 self.timer.as_mut().reset(deadline);
                 continue;
@@ -101,6 +103,7 @@ impl<T> StallIo<T> {
         Self {
             io,
             last_write: None,
+            moved: 0,
             timeout,
             stall: None,
             flag,
@@ -128,6 +131,13 @@ impl<T> StallIo<T> {
     pub fn get_ref(&self) -> &T {
         &self.io
     }
+
+    /// Drops the stall timer, and with it the waker of the task that last
+    /// waited on a write (a response's task that has ended); the next
+    /// pending write makes a new one.
+    pub(crate) fn forget_stall(&mut self) {
+        self.stall = None;
+    }
 }
 
 /// Passes `poll` through, timing how long it stays pending.
@@ -137,16 +147,25 @@ fn watch<R>(
     stall: &mut Option<Box<Stall>>,
     flag: &StallFlag,
     last_write: &mut Option<Instant>,
+    moved: &mut u32,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<R>> {
     if poll.is_ready() {
         *last_write = Some(Instant::now());
+        *moved = moved.wrapping_add(1);
         return poll;
     }
-    match stalled(timeout, stall, *last_write, flag, cx) {
+    match stalled(timeout, stall, *moved, flag, cx) {
         Some(err) => Poll::Ready(Err(err)),
         None => Poll::Pending,
     }
+}
+
+/// `at + timeout`, or about 30 years on (as `tokio::time::sleep` does) when
+/// that is past what an `Instant` holds (`Duration::MAX`, say).
+fn later(at: Instant, timeout: Duration) -> Instant {
+    at.checked_add(timeout)
+        .unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30))
 }
 
 /// A pending write: the error once writes have been pending, without
@@ -158,23 +177,23 @@ fn watch<R>(
 fn stalled(
     timeout: &Option<Duration>,
     stall: &mut Option<Box<Stall>>,
-    last_write: Option<Instant>,
+    moved: u32,
     flag: &StallFlag,
     cx: &mut Context<'_>,
 ) -> Option<io::Error> {
     let timeout = (*timeout)?;
     let stall = stall.get_or_insert_with(|| {
-        let deadline = Instant::now() + timeout;
+        let deadline = later(Instant::now(), timeout);
         Box::new(Stall {
             timer: Box::pin(tokio::time::sleep_until(deadline)),
-            after: last_write,
+            after: moved,
             deadline,
         })
     });
-    if stall.after != last_write {
+    if stall.after != moved {
         // Bytes moved since this stall began: a new one begins now.
-        stall.after = last_write;
-        stall.deadline = Instant::now() + timeout;
+        stall.after = moved;
+        stall.deadline = later(Instant::now(), timeout);
     }
     loop {
         if stall.timer.as_mut().poll(cx).is_pending() {
@@ -225,6 +244,7 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
             this.stall,
             this.flag,
             this.last_write,
+            this.moved,
             cx,
         )
     }
@@ -242,6 +262,7 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
             this.stall,
             this.flag,
             this.last_write,
+            this.moved,
             cx,
         )
     }
@@ -259,6 +280,7 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
             this.stall,
             this.flag,
             this.last_write,
+            this.moved,
             cx,
         )
     }
@@ -269,110 +291,4 @@ impl<T: AsyncWrite> AsyncWrite for StallIo<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::future::poll_fn;
-    use std::pin::pin;
-
-    use tokio::io::{AsyncReadExt, DuplexStream};
-    use tokio::net::TcpStream;
-
-    use super::*;
-    use crate::server::testing::WakeFlag;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_stream_gone_quiet_is_idle_one_timeout_after_its_last_write() {
-        // A streaming connection reads only when its read side wakes (the
-        // idle timer firing, say), not after each of its writes.
-        let (io, _peer) = tokio::io::duplex(1 << 20);
-        let idle = Some(Duration::from_millis(500));
-        let mut io = pin!(StallIo::new(io, None, StallFlag::new()).idle_timeout(idle));
-        let (woken, waker) = WakeFlag::waker();
-        let read = |io: Pin<&mut StallIo<DuplexStream>>| {
-            let mut buf = [0; 8];
-            io.poll_read(
-                &mut Context::from_waker(&waker),
-                &mut ReadBuf::new(&mut buf),
-            )
-        };
-        let start = Instant::now();
-        assert!(read(io.as_mut()).is_pending());
-        let mut closed = None;
-        // A write every 100 ms until 2.1 s, then nothing: bounded at 5 s.
-        for step in 1..=50 {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            if step <= 21 {
-                let wrote = poll_fn(|cx| io.as_mut().poll_write(cx, b"frame")).await;
-                assert_eq!(wrote.ok(), Some(5));
-            }
-            if woken.take() {
-                if let Poll::Ready(Err(_)) = read(io.as_mut()) {
-                    closed = Some(start.elapsed());
-                    break;
-                }
-            }
-        }
-        let closed = closed.expect("never closed as idle");
-        assert!(
-            closed >= Duration::from_millis(2600) && closed <= Duration::from_millis(2700),
-            "closed at {closed:?}: the last write was at 2.1 s"
-        );
-    }
-
-    #[test]
-    fn what_a_ready_write_touches_follows_the_socket() {
-        // `ServerIo` puts its tag (8 bytes with padding) before this, at
-        // the start of the connection's 64-byte-aligned box; with tokio's
-        // socket at 32 bytes (40 under its `test-util`, as here), the
-        // socket and `last_write`, all a ready write touches, share that
-        // line. The stall timer is only for pending writes.
-        let socket = size_of::<TcpStream>();
-        assert_eq!(std::mem::offset_of!(StallIo<TcpStream>, last_write), socket);
-        assert_eq!(size_of::<Option<Instant>>(), 16);
-        assert!(std::mem::offset_of!(StallIo<TcpStream>, stall) >= socket + 16);
-    }
-
-    /// Fills `io` until a write is pending; how many bytes went.
-    fn fill(io: Pin<&mut StallIo<DuplexStream>>, cx: &mut Context<'_>) -> io::Result<usize> {
-        let mut io = io;
-        let mut sent = 0;
-        loop {
-            match io.as_mut().poll_write(cx, &[0; 256]) {
-                Poll::Ready(Ok(n)) => sent += n,
-                Poll::Ready(Err(err)) => return Err(err),
-                Poll::Pending => return Ok(sent),
-            }
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_stall_times_out_one_timeout_after_it_began_not_after_an_earlier_one() {
-        let (io, mut peer) = tokio::io::duplex(1024);
-        let flag = StallFlag::new();
-        let timeout = Duration::from_secs(10);
-        let mut io = pin!(StallIo::new(io, Some(timeout), flag.clone()));
-        let (_, waker) = WakeFlag::waker();
-        let mut cx = Context::from_waker(&waker);
-        // A first stall, 6 s long; then the client reads and it ends.
-        assert_eq!(fill(io.as_mut(), &mut cx).ok(), Some(1024));
-        tokio::time::advance(Duration::from_secs(6)).await;
-        let mut buf = [0; 1024];
-        assert_eq!(peer.read(&mut buf).await.ok(), Some(1024));
-        // A second one: its timer was set for the first, 4 s from now.
-        assert_eq!(fill(io.as_mut(), &mut cx).ok(), Some(1024));
-        tokio::time::advance(Duration::from_secs(5)).await;
-        assert!(
-            fill(io.as_mut(), &mut cx).is_ok(),
-            "5 s into the second stall, 11 s after the first began"
-        );
-        assert!(!flag.is_set());
-        tokio::time::advance(Duration::from_secs(4)).await;
-        assert!(
-            fill(io.as_mut(), &mut cx).is_ok(),
-            "9 s into the second stall"
-        );
-        tokio::time::advance(Duration::from_secs(1)).await;
-        let err = fill(io.as_mut(), &mut cx).expect_err("10 s into the second stall");
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
-        assert!(flag.is_set());
-    }
-}
+mod tests;

@@ -215,8 +215,10 @@ impl<S> Http1<S> {
             let mut task = AbortOnDrop(tokio::spawn(streaming));
             (&mut task.0).await.ok().flatten()?
         };
-        // The task's waker would keep its memory while the connection idles.
+        // The task's waker would keep its memory while the connection
+        // idles: the read side's, and the stall timer's until it fires.
         conn.read.forget_task();
+        conn.io.get_mut().forget_stall();
         Some((conn, keep_alive))
     }
 
