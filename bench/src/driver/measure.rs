@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::plan::{Mode, Scenario, Transport, unpaced_hwm};
-use super::process::{Proc, Stop, fail, server_stats};
+use super::process::{Proc, Stop, fail, mark};
 use crate::sys::{cpu_seconds, memory_kib};
 use crate::tls::TestPki;
 
@@ -88,6 +88,62 @@ pub(super) struct Timing {
     pub(super) settle_unpaced: Duration,
 }
 
+/// How `bench server` starts: `kind` for `viewers` at `fps` with frames of
+/// `size` bytes, or unpaced with that high-water mark. The table's
+/// scenarios add framing and TLS flags.
+pub(super) fn server_args(
+    kind: &str,
+    viewers: usize,
+    fps: f64,
+    size: usize,
+    unpaced_hwm: Option<usize>,
+) -> Vec<String> {
+    let mut args = vec![
+        "server".to_owned(),
+        "--kind".into(),
+        kind.to_owned(),
+        "--fps".into(),
+        fps.to_string(),
+        "--size".into(),
+        size.to_string(),
+        "--viewers".into(),
+        viewers.to_string(),
+    ];
+    if let Some(hwm) = unpaced_hwm {
+        args.extend(["--unpaced".to_owned(), "--hwm".into(), hwm.to_string()]);
+    }
+    args
+}
+
+/// How `bench load` starts: `viewers` fast viewers of `addr`, their window
+/// opened and closed by the driver's `start` and `stop` lines.
+pub(super) fn load_args(addr: String, viewers: usize) -> Vec<String> {
+    vec![
+        "load".to_owned(),
+        "--addr".into(),
+        addr,
+        "--viewers".into(),
+        viewers.to_string(),
+        "--control".into(),
+        "--warmup-timeout".into(),
+        "60".into(),
+    ]
+}
+
+/// The payload bytes a load's `result` counts as delivered, and over how
+/// many seconds. Paced: the frames published between start and stop (exact,
+/// even at 1 fps where a time window would catch 5 or 6 fan-outs), over the
+/// driver's `secs` between them. Unpaced: what arrived in the load's own
+/// window.
+pub(super) fn delivered(result: &Value, unpaced: bool, secs: f64) -> (f64, f64) {
+    let f = |k: &str| result[k].as_f64().unwrap_or(0.0);
+    if unpaced {
+        (f("payload_bytes"), f("window_s").max(1e-9))
+    } else {
+        (f("payload_bytes_seq"), secs.max(1e-9))
+    }
+}
+
 /// Runs `sc`; `pki` is needed by the TLS and HTTP/2 scenarios. With
 /// `profile`, `perf record` samples the server through the window and writes
 /// there.
@@ -103,17 +159,8 @@ pub(super) fn run_scenario(
         (_, Some(pki)) => Some(pki),
         (_, None) => return Err(Stop::Skip("no test CA".into())),
     };
-    let mut server_args = vec![
-        "server".to_owned(),
-        "--kind".into(),
-        sc.kind.name().into(),
-        "--fps".into(),
-        sc.fps.to_string(),
-        "--size".into(),
-        sc.size.to_string(),
-        "--viewers".into(),
-        sc.total().to_string(),
-    ];
+    let unpaced = (sc.mode == Mode::Unpaced).then(|| unpaced_hwm(sc.viewers));
+    let mut server_args = server_args(sc.kind.name(), sc.total(), sc.fps, sc.size, unpaced);
     if sc.standard {
         server_args.push("--standard".into());
     }
@@ -123,29 +170,14 @@ pub(super) fn run_scenario(
         server_args.push("--key".into());
         server_args.push(pki.key.display().to_string());
     }
-    if sc.mode == Mode::Unpaced {
-        server_args.push("--unpaced".into());
-        server_args.push("--hwm".into());
-        server_args.push(unpaced_hwm(sc.viewers).to_string());
-    }
     let mut server = Proc::spawn("server", exe, &server_args)?;
     let addr = server.expect("ready ", Duration::from_secs(20))?;
     std::thread::sleep(Duration::from_millis(300));
     let spid = server.pid();
     let (rss_start, _) = memory_kib(spid).ok_or_else(|| fail("cannot read server memory"))?;
 
-    let mut load_args = vec![
-        "load".to_owned(),
-        "--addr".into(),
-        addr,
-        "--viewers".into(),
-        sc.viewers.to_string(),
-        "--slow".into(),
-        sc.slow.to_string(),
-        "--control".into(),
-        "--warmup-timeout".into(),
-        "60".into(),
-    ];
+    let mut load_args = load_args(addr, sc.viewers);
+    load_args.extend(["--slow".to_owned(), sc.slow.to_string()]);
     if let Some(pki) = pki {
         load_args.push("--ca".into());
         load_args.push(pki.ca.display().to_string());
@@ -163,14 +195,10 @@ pub(super) fn run_scenario(
     });
 
     let lpid = load.pid();
-    let before = server_stats(&mut server)?;
+    let before = mark(&mut server, &mut load, "start")?;
     let cpu0 = cpu_seconds(spid).ok_or_else(|| fail("cannot read server CPU"))?;
     let lcpu0 = cpu_seconds(lpid).unwrap_or(0.0);
     let t0 = Instant::now();
-    load.send(&format!(
-        "start {}",
-        before["published"].as_u64().unwrap_or(0)
-    ))?;
     match profile {
         None => std::thread::sleep(timing.window),
         Some(out) => perf_record(spid, out, timing.window)?,
@@ -178,25 +206,14 @@ pub(super) fn run_scenario(
     let cpu1 = cpu_seconds(spid).ok_or_else(|| fail("cannot read server CPU"))?;
     let lcpu1 = cpu_seconds(lpid).unwrap_or(0.0);
     let secs = t0.elapsed().as_secs_f64();
-    let after = server_stats(&mut server)?;
-    load.send(&format!(
-        "stop {}",
-        after["published"].as_u64().unwrap_or(0)
-    ))?;
+    let after = mark(&mut server, &mut load, "stop")?;
     let (rss_end, rss_peak) = memory_kib(spid).ok_or_else(|| fail("cannot read server memory"))?;
     let result = load.json("result ", Duration::from_secs(30))?;
     load.finish();
     server.finish();
 
     let f = |k: &str| result[k].as_f64().unwrap_or(0.0);
-    // Paced: the bytes of the frames published in the window (exact, even at
-    // 1 fps where a time window would catch 5 or 6 fan-outs). Unpaced: what
-    // arrived between start and stop.
-    let (payload, load_secs) = if sc.mode == Mode::Unpaced {
-        (f("payload_bytes"), f("window_s").max(1e-9))
-    } else {
-        (f("payload_bytes_seq"), secs)
-    };
+    let (payload, load_secs) = delivered(&result, sc.mode == Mode::Unpaced, secs);
     let cpu_s = cpu1 - cpu0;
     Ok(Measured {
         window_s: secs,

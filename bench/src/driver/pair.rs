@@ -16,8 +16,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::measure::{delivered, load_args, server_args};
 use super::plan::unpaced_hwm;
-use super::process::{Proc, Stop, fail, server_stats};
+use super::process::{Proc, Stop, fail, mark};
 use crate::args::Args;
 use crate::sys::cpu_times;
 
@@ -174,27 +175,21 @@ pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[S
     std::thread::sleep(setup.settle);
     // Both loads start, and later stop, before either's result is read, so
     // that their windows cover the same seconds.
-    let mut started = Vec::new();
+    let mut opened = Vec::new();
     for side in &mut sides {
-        let seq = server_stats(&mut side.server)?["published"]
-            .as_u64()
-            .unwrap_or(0);
-        side.load.send(&format!("start {seq}"))?;
-        started.push(Instant::now());
+        mark(&mut side.server, &mut side.load, "start")?;
+        opened.push(Instant::now());
     }
     let before = times(&sides)?;
     std::thread::sleep(setup.window);
     let after = times(&sides)?;
-    let mut stopped = Vec::new();
-    for side in &mut sides {
-        let seq = server_stats(&mut side.server)?["published"]
-            .as_u64()
-            .unwrap_or(0);
-        side.load.send(&format!("stop {seq}"))?;
-        stopped.push(Instant::now());
+    let mut windows = Vec::new();
+    for (side, at) in sides.iter_mut().zip(&opened) {
+        mark(&mut side.server, &mut side.load, "stop")?;
+        windows.push(at.elapsed());
     }
     let mut mbps = [0.0; 2];
-    for (i, side) in sides.iter_mut().enumerate() {
+    for ((side, mbps), window) in sides.iter_mut().zip(&mut mbps).zip(windows) {
         let result = side.load.json("result ", Duration::from_secs(30))?;
         if result["errors"].as_u64().unwrap_or(0) > 0 {
             return Err(fail(format!(
@@ -202,15 +197,10 @@ pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[S
                 result["error_samples"]
             )));
         }
-        // As the table counts it: paced, the frames published between
-        // start and stop; unpaced, what arrived in between.
-        let f = |k: &str| result[k].as_f64().unwrap_or(0.0);
-        mbps[i] = if setup.unpaced_hwm.is_some() {
-            f("payload_bytes") / f("window_s").max(1e-9)
-        } else {
-            let secs = stopped[i].duration_since(started[i]).as_secs_f64();
-            f("payload_bytes_seq") / secs.max(1e-9)
-        } / 1e6;
+        // As the table counts it (paced: between this side's start and stop).
+        let secs = window.as_secs_f64();
+        let (payload, secs) = delivered(&result, setup.unpaced_hwm.is_some(), secs);
+        *mbps = payload / secs / 1e6;
     }
     for side in sides {
         side.load.finish();
@@ -226,33 +216,16 @@ pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[S
 
 /// `server_exe`'s `kind` server with its own load generator (`exe`'s), connecting.
 fn start(setup: &Setup, exe: &Path, server_exe: &Path, kind: &str) -> Result<Side, Stop> {
-    let mut server_args = vec![
-        "server".to_owned(),
-        "--kind".into(),
-        kind.to_owned(),
-        "--viewers".into(),
-        setup.viewers.to_string(),
-        "--fps".into(),
-        setup.fps.to_string(),
-        "--size".into(),
-        setup.size.to_string(),
-    ];
-    if let Some(hwm) = setup.unpaced_hwm {
-        server_args.extend(["--unpaced".to_owned(), "--hwm".into(), hwm.to_string()]);
-    }
+    let server_args = server_args(
+        kind,
+        setup.viewers,
+        setup.fps,
+        setup.size,
+        setup.unpaced_hwm,
+    );
     let mut server = Proc::spawn("server", server_exe, &server_args)?;
     let addr = server.expect("ready ", Duration::from_secs(20))?;
-    let load_args = [
-        "load".to_owned(),
-        "--addr".into(),
-        addr,
-        "--viewers".into(),
-        setup.viewers.to_string(),
-        "--control".into(),
-        "--warmup-timeout".into(),
-        "60".into(),
-    ];
-    let load = Proc::spawn("load", exe, &load_args)?;
+    let load = Proc::spawn("load", exe, &load_args(addr, setup.viewers))?;
     Ok(Side { server, load })
 }
 

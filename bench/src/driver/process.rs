@@ -141,3 +141,12 @@ pub(super) fn server_stats(server: &mut Proc) -> Result<Value, Stop> {
     server.send("stats")?;
     server.json("", Duration::from_secs(10))
 }
+
+/// Tells `load` to `start` or `stop` its window at the frame `server` has
+/// just published; the server's stats at that moment.
+pub(super) fn mark(server: &mut Proc, load: &mut Proc, verb: &str) -> Result<Value, Stop> {
+    let stats = server_stats(server)?;
+    let seq = stats["published"].as_u64().unwrap_or(0);
+    load.send(&format!("{verb} {seq}"))?;
+    Ok(stats)
+}
