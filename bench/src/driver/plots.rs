@@ -63,9 +63,10 @@ pub(super) fn cpu_vs_viewers(r: &Report) -> Res<Option<String>> {
             // The ceiling as the hub rows are compared with it: the mean
             // of its runs where the load was bracketed.
             .map(|(s, m)| {
-                let cpu = match r.ceiling_mean(s) {
-                    Some(c) if s.kind == Kind::Raw => c.cpu_pct,
-                    _ => m.cpu_pct,
+                let cpu = if s.kind == Kind::Raw {
+                    r.ceiling_mean(s).map_or(m.cpu_pct, |c| c.cpu_pct)
+                } else {
+                    m.cpu_pct
                 };
                 (s.viewers as f64, cpu)
             })

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::pair::{SETTLE_S, Sample, Setup, WINDOW_S, one_pair};
 use super::plan::{FRAME, unpaced_hwm};
 use super::process::Stop;
-use super::targets::{MAX_CPU_RATIO, MIN_UNPACED_RATIO, Target};
+use super::targets::{MAX_CPU_RATIO, MIN_UNPACED_RATIO, Target, at_most, needed, ratio_list};
 use crate::server::Kind;
 
 /// The loads run side by side: the ones whose targets compare with the
@@ -145,31 +145,28 @@ pub(super) fn run(exe: &Path, kinds: &[Kind], paced: usize, unpaced: usize) -> V
 /// the ceiling's.
 pub(super) fn target(s: &SideBySide) -> Target {
     let n = s.pairs.len();
-    let ok: Vec<&Pair> = s.pairs.iter().filter_map(|p| p.as_ref().ok()).collect();
-    let list: Vec<String> = s
+    let ratios: Vec<Option<f64>> = s
         .pairs
         .iter()
-        .map(|p| {
-            p.as_ref()
-                .map_or("-".to_owned(), |p| format!("{:.2}", p.ratio(s.load)))
-        })
+        .map(|p| p.as_ref().ok().map(|p| p.ratio(s.load)))
         .collect();
+    let list = ratio_list(&ratios);
     let k = s.kind.name();
-    let all_ran = n > 0 && ok.len() == n;
     match s.load {
         Load::Paced => {
-            let needed = if n >= 5 { n - n / 5 } else { n };
-            let good = ok.iter().filter(|p| p.cpu_ratio() <= MAX_CPU_RATIO).count();
+            let needed = needed(n);
+            let good = at_most(&ratios, MAX_CPU_RATIO);
             Target {
                 what: format!(
                     "{k}: {} side by side with the ceiling, server CPU <= {MAX_CPU_RATIO}x in >= {needed} of {n} pairs",
                     s.load.name()
                 ),
-                value: format!("{} x ({good} of {n} met)", list.join(" ")),
+                value: format!("{list} x ({good} of {n} met)"),
                 met: Some(n > 0 && good >= needed),
             }
         }
         Load::Unpaced(_) => {
+            let ok: Vec<&Pair> = s.pairs.iter().filter_map(|p| p.as_ref().ok()).collect();
             let sum = |f: fn(&Pair) -> f64| ok.iter().map(|p| f(p)).sum::<f64>();
             let ratio = sum(|p| p.hub.mbps) / sum(|p| p.raw.mbps).max(1e-9);
             Target {
@@ -177,8 +174,8 @@ pub(super) fn target(s: &SideBySide) -> Target {
                     "{k}: {} side by side with the ceiling, MB/s of all {n} pairs >= {MIN_UNPACED_RATIO}x",
                     s.load.name()
                 ),
-                value: format!("{ratio:.2} x (per pair {})", list.join(" ")),
-                met: Some(all_ran && ratio >= MIN_UNPACED_RATIO),
+                value: format!("{ratio:.2} x (per pair {list})"),
+                met: Some(n > 0 && ok.len() == n && ratio >= MIN_UNPACED_RATIO),
             }
         }
     }

@@ -150,15 +150,8 @@ impl Report {
             return None;
         }
         let runs = ratios.len();
-        let needed = if runs >= 5 { runs - runs / 5 } else { runs };
-        let good = ratios
-            .iter()
-            .filter(|r| r.is_some_and(|r| r <= MAX_CPU_RATIO))
-            .count();
-        let list: Vec<String> = ratios
-            .iter()
-            .map(|r| r.map_or("-".to_owned(), |r| format!("{r:.2}")))
-            .collect();
+        let needed = needed(runs);
+        let good = at_most(&ratios, MAX_CPU_RATIO);
         Some(Target {
             what: format!(
                 "{}: paced 1000x30fps, server CPU <= {MAX_CPU_RATIO}x ceiling in >= {needed} of {runs} runs",
@@ -166,8 +159,8 @@ impl Report {
             ),
             value: format!(
                 "{} x ({good} of {runs} met; the ceiling's closing run against its opening one: {})",
-                list.join(" "),
-                self.ceiling_drift().join(" ")
+                ratio_list(&ratios),
+                ratio_list(&self.ceiling_drift())
             ),
             met: Some(good >= needed),
         })
@@ -176,34 +169,20 @@ impl Report {
     /// Per run of the paced 1000-viewer load, the ceiling's CPU in its
     /// closing run over its opening one: how much the host moved while the
     /// servers between them were measured.
-    fn ceiling_drift(&self) -> Vec<String> {
-        let done = |closing: bool, run: usize| {
-            self.outcomes.iter().find_map(|(s, o)| match o {
-                Outcome::Done(m)
-                    if s.kind == Kind::Raw
-                        && s.closing == closing
-                        && s.run == run
-                        && s.mode == Mode::Paced
-                        && s.viewers == 1000
-                        && s.transport == Transport::Plain =>
-                {
-                    Some(&**m)
-                }
-                _ => None,
-            })
-        };
-        let runs = self
-            .outcomes
+    fn ceiling_drift(&self) -> Vec<Option<f64>> {
+        self.outcomes
             .iter()
-            .map(|(s, _)| s.run + 1)
-            .max()
-            .unwrap_or(0);
-        (0..runs)
-            .map(|run| match (done(false, run), done(true, run)) {
-                (Some(a), Some(b)) => {
-                    cpu_ratio(b, a, |m| m.cpu_pct).map_or("-".to_owned(), |r| format!("{r:.2}"))
-                }
-                _ => "-".to_owned(),
+            .filter(|(s, _)| {
+                s.closing
+                    && s.mode == Mode::Paced
+                    && s.viewers == 1000
+                    && s.transport == Transport::Plain
+            })
+            .map(|(s, o)| match o {
+                Outcome::Done(m) => self
+                    .reference(s)
+                    .and_then(|opening| cpu_ratio(m, &opening, |m| m.cpu_pct)),
+                _ => None,
             })
             .collect()
     }
@@ -244,6 +223,29 @@ impl Report {
             None => None,
         }
     }
+}
+
+/// How many of `n` runs (or pairs) must meet a bound: four of five, all
+/// of them with fewer than five.
+pub(super) fn needed(n: usize) -> usize {
+    if n >= 5 { n - n / 5 } else { n }
+}
+
+/// How many of `ratios` were measured and at most `max`.
+pub(super) fn at_most(ratios: &[Option<f64>], max: f64) -> usize {
+    ratios
+        .iter()
+        .filter(|r| r.is_some_and(|r| r <= max))
+        .count()
+}
+
+/// Ratios as a target lists them: two decimals, `-` where none was measured.
+pub(super) fn ratio_list(ratios: &[Option<f64>]) -> String {
+    ratios
+        .iter()
+        .map(|r| r.map_or("-".to_owned(), |r| format!("{r:.2}")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The CPU target of issue #17: the hub servers within 10% of the raw ceiling.
