@@ -12,8 +12,8 @@
 //!   cost of `FrameHub::publish` and of handing a frame to a viewer.
 //! - `bench misses [--kind axum|warp|raw] [--viewers N] [--seconds S] [--top N] [--server-exe PATH]`:
 //!   instructions and cache misses per delivered frame, counted by cachegrind.
-//! - `bench pair [--server-exe PATH] [--kind axum|warp|raw] [--other-kind axum|warp|raw] [--viewers N] [--fps F] [--seconds S] [--pairs N]`:
-//!   this build's server and another's at once, each under its own load: their CPU over the same seconds.
+//! - `bench pair [--server-exe PATH] [--kind axum|warp|raw] [--other-kind axum|warp|raw] [--unpaced] [--viewers N] [--fps F] [--size BYTES] [--seconds S] [--settle S] [--pairs N]`:
+//!   this build's server and another's at once, each under its own load: their CPU and MB/s over the same seconds.
 #![forbid(unsafe_code)]
 
 mod args;

@@ -42,11 +42,12 @@ use viewers::start_viewers;
 
 const CONNECTS_IN_FLIGHT: usize = 256;
 /// TLS handshakes in flight. With 1,000 HTTPS viewers the two cores are
-/// saturated while they connect (the ones connected already stream), and
-/// 256 handshakes sharing them each took long enough that now and then one
-/// viewer's request came more than the server's 10 s header read timeout
-/// after its TCP connection was accepted, and the server closed it, as it
-/// should. Fewer at once, each finishes sooner; all of them take as long.
+/// saturated while they connect (the ones connected already stream). With
+/// 256 at once, one run's warm-up took 10.2 s instead of about 1 and the
+/// server, which closes a connection whose request has not come 10 s after
+/// the accept, counted 999 viewers: most likely one viewer's handshake and
+/// request took that long. Fewer at once, each finishes sooner; all of
+/// them take as long.
 const TLS_CONNECTS_IN_FLIGHT: usize = 32;
 
 /// How viewers reach the server.
