@@ -123,6 +123,9 @@ pub(super) async fn start_hub(
     Ok((stats, local))
 }
 
+/// How often the unpaced producer looks at what viewers took.
+const TICK: Duration = Duration::from_millis(1);
+
 /// How many ticks of what the average viewer takes the unpaced producer
 /// keeps queued for it.
 const DEPTH_TICKS: f64 = 3.0;
@@ -167,7 +170,7 @@ impl HubProducer {
     async fn unpaced(self, layer: MjpegLayer, max_per_tick: f64) {
         const FLOOR_FPS: f64 = 20.0;
         const OVERSHOOT: f64 = 1.3;
-        let mut tick = tokio::time::interval(Duration::from_millis(1));
+        let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let size = self
             .payloads
@@ -191,7 +194,13 @@ impl HubProducer {
             let per_viewer = taken / viewers;
             let rate = per_viewer / dt * OVERSHOOT + FLOOR_FPS;
             credit = (credit + rate * dt).min(max_per_tick);
-            let max_depth = (per_viewer * DEPTH_TICKS).max(MIN_DEPTH);
+            // What a viewer takes in one tick's time, however late this
+            // tick came: a tick 50 ms late on saturated cores would
+            // otherwise allow 50 ticks' worth, and with 1,000 viewers that
+            // passes the layer's memory budget, which then answers the
+            // viewers still connecting 503.
+            let per_tick = per_viewer * TICK.as_secs_f64() / dt;
+            let max_depth = (per_tick * DEPTH_TICKS).max(MIN_DEPTH);
             let mut depth = stats.queued_bytes as f64 / viewers / size;
             while credit >= 1.0 && depth < max_depth {
                 credit -= 1.0;
