@@ -59,6 +59,38 @@ fn a_waiting_body_is_not_polled_again_until_it_wakes() {
     assert_eq!(body.polls, 2, "one chunk, one pending");
 }
 
+#[test]
+fn a_socket_that_takes_nothing_holds_the_body_to_the_low_water_mark() {
+    // What a viewer that stopped reading takes from its queue: frames
+    // taken here are out of reach of the layer's overflow policy.
+    const FRAME: &[u8] = &[0xAB; 50_000];
+    let mut body = Chunks::new(&[FRAME; 20], true);
+    let mut send = Outgoing::new(b"HEAD\r\n".to_vec(), Framing::Chunked);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let polled = send.poll_send(Pin::new(&mut body), Pin::new(&mut Stuck), &mut cx);
+    assert!(polled.is_pending());
+    let frames = LOW_WATER.div_ceil(FRAME.len());
+    assert_eq!(body.polls, frames, "{} bytes queued", send.queued);
+    assert!(send.queued < LOW_WATER + FRAME.len() + 16);
+}
+
+/// A socket whose client reads nothing: every write waits.
+struct Stuck;
+
+impl AsyncWrite for Stuck {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, _: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Pending
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Pending
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Pending
+    }
+}
+
 /// A writer that takes at most `step` bytes per call.
 struct Trickle {
     out: Vec<u8>,
