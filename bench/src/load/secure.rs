@@ -55,8 +55,17 @@ pub(super) async fn drive_tls(
     config: Arc<ClientConfig>,
 ) -> Result<(), String> {
     let mut stream = connect(addr, shared, config).await?;
+    // Flushed: a TLS stream that finds its socket not ready keeps what it
+    // was given and reports it written. Unflushed, such a request stayed
+    // in rustls, and the server closed the connection at its header read
+    // timeout: one of 1,000 viewers now and then, when the cores were
+    // saturated.
     stream
         .write_all(request)
+        .await
+        .map_err(|e| format!("send request: {e}"))?;
+    stream
+        .flush()
         .await
         .map_err(|e| format!("send request: {e}"))?;
     let mut parser = StreamParser::new();
