@@ -41,13 +41,11 @@ use summary::finish;
 use viewers::start_viewers;
 
 const CONNECTS_IN_FLIGHT: usize = 256;
-/// TLS handshakes in flight. With 1,000 HTTPS viewers the two cores are
-/// saturated while they connect (the ones connected already stream). With
-/// 256 at once, one run's warm-up took 10.2 s instead of about 1 and the
-/// server, which closes a connection whose request has not come 10 s after
-/// the accept, counted 999 viewers: most likely one viewer's handshake and
-/// request took that long. Fewer at once, each finishes sooner; all of
-/// them take as long.
+/// TLS handshakes in flight: with 1,000 HTTPS viewers the two cores are
+/// saturated while they connect (the ones connected already stream), and
+/// fewer at once finish each sooner. (A warm-up of 10.2 s with one viewer
+/// closed was once put down to 256 at once; it was a request never
+/// flushed, see `secure::drive_tls`.)
 const TLS_CONNECTS_IN_FLIGHT: usize = 32;
 
 /// How viewers reach the server.
