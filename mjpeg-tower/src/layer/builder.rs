@@ -169,7 +169,9 @@ impl MjpegLayer {
     ///
     /// The high-water mark bounds one viewer; the budget bounds ten
     /// thousand. Bytes are counted as the high-water mark counts them (a
-    /// frame queued for many viewers counts for each). When the budget is
+    /// frame queued for many viewers counts for each). Frames a connection
+    /// has taken from its queue to write (with `server::Server`, up to
+    /// 128 KiB and a frame) are not counted. When the budget is
     /// reached, the layer degrades in steps, each counted in
     /// [`stats`](Self::stats):
     /// 1. a frame that would exceed it is not queued behind frames of a viewer

@@ -108,9 +108,7 @@ use crate::lifecycle::info::StallFlag;
 /// stopped reading, the bytes buffered outside the layer (the frames the
 /// connection took to write, up to 128 KiB and a frame, plus both kernels'
 /// socket buffers) measured 4.1 MB with the OS default and 0.4 MB with
-/// 64 KiB (100 KB frames; the `mjpeg-warp` socket tests print it; 0.3 MB
-/// when the connection took up to 64 KiB, 0.7 MB while hyper's write
-/// buffer served viewers).
+/// 64 KiB (100 KB frames; the `mjpeg-warp` socket tests print it).
 pub const DEFAULT_SEND_BUFFER: u32 = 64 * 1024;
 
 /// The default write-stall timeout: 10 s.

@@ -22,18 +22,20 @@ use super::head::Framing;
 use crate::lifecycle::outcome::BoxError;
 
 /// The body is polled again only when fewer bytes than this wait to be
-/// written: the layer's high-water mark, not this queue, bounds what a
-/// slow viewer holds.
+/// written. The layer's high-water mark bounds what a slow viewer has
+/// queued; this bounds what it has taken besides: at most this plus one
+/// frame, which the overflow policy can no longer drop for newer ones.
 ///
-/// Twice the kernel's default send buffer here: a viewer whose socket is
-/// the bottleneck then has two or three 50 KB frames ready, and each
-/// `writev` fills what the socket has room for. At 64 KiB it had about
-/// one, and at 1,000 unpaced viewers the same CPU delivered 8-10% fewer
-/// bytes (`bench pair --unpaced`, 64 against 128 KiB, six pairs each
-/// twice). Paced viewers have at most a frame ready, so it changes
-/// nothing for them. What it costs a slow viewer: the frames taken here
-/// can no longer be dropped for newer ones, at most this plus one frame.
-pub(super) const LOW_WATER: usize = 128 * 1024;
+/// Twice [`DEFAULT_SEND_BUFFER`](crate::server::DEFAULT_SEND_BUFFER) (it
+/// does not follow `send_buffer_size`): a viewer whose socket is the
+/// bottleneck then has two or three 50 KB frames ready, and each `writev`
+/// fills what the socket has room for. At 64 KiB it had about one, and
+/// at 1,000 unpaced viewers over plain TCP about the same CPU delivered
+/// 1.096x the bytes with 128 KiB (`bench pair --unpaced` against the
+/// 64 KiB build, six pairs). Paced viewers have at most a frame ready, so
+/// it changes nothing for them. Over TLS rustls takes at most 64 KiB of
+/// plaintext at a time anyway.
+const LOW_WATER: usize = 128 * 1024;
 
 /// The most pieces handed to one `writev`.
 const MAX_SLICES: usize = 64;
