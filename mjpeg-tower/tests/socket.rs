@@ -332,8 +332,9 @@ async fn wait_holds_a_per_request_stream_back_and_delivers_every_frame() {
     .await;
     let mut client = RawClient::send(addr, "/").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    // Kernel buffers (64 KiB send, 16 KiB receive) and hyper's write buffer
-    // take some frames; the layer holds at most the mark plus one.
+    // Kernel buffers (64 KiB send, 16 KiB receive) and the frames the
+    // connection took to write (up to 128 KiB and one) take some; the
+    // layer holds at most the mark plus one.
     let while_stalled = pulled.load(Ordering::Relaxed);
     assert!(
         while_stalled < 40,

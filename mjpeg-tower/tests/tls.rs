@@ -292,6 +292,8 @@ async fn an_idle_keep_alive_connection_closes_with_close_notify() {
     tls.write_all(b"GET /x HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
+    // tokio-rustls may keep what it was given until a flush.
+    tls.flush().await.unwrap();
     let mut got = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), tls.read_to_end(&mut got))
         .await
