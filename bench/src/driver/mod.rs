@@ -56,7 +56,7 @@ fn notes() -> Vec<String> {
         ),
         "unpaced hub producer: every 1 ms publishes 1.3x the frames the average viewer took in the \
          last tick (MjpegLayer::stats().frames_sent), plus 20 fps, while the average queue holds less \
-         than 3 ticks of that (at least 2 frames), so that at these loads the memory budget never engages"
+         than what the average viewer takes in 3 ms (at least 2 frames), so that these loads stay under the memory budget"
             .into(),
         "paced MB/s counts the frames published in the window (by their stamped sequence number); unpaced MB/s counts what \
          arrived between start and stop"

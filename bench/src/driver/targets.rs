@@ -91,9 +91,11 @@ impl Report {
                     99.0,
                     "%",
                 ));
-                // Bounded: at most HWM + one frame per never-reading viewer, 64 KiB per other.
-                let bound_mb =
-                    (sc.slow * (HWM + sc.size) + sc.viewers * 64 * 1024) as f64 / 1048576.0;
+                // Bounded: per never-reading viewer, at most HWM + one frame
+                // queued and what its connection took to write (the
+                // server's writer: up to 128 KiB + one frame); 64 KiB per other.
+                let stalled = HWM + sc.size + 128 * 1024 + sc.size;
+                let bound_mb = (sc.slow * stalled + sc.viewers * 64 * 1024) as f64 / 1048576.0;
                 let grew = (m.rss_peak_kib as f64 - m.rss_start_kib as f64) / 1024.0;
                 t.push(Target::at_most(
                     format!(

@@ -196,9 +196,9 @@ impl HubProducer {
             credit = (credit + rate * dt).min(max_per_tick);
             // What a viewer takes in one tick's time, however late this
             // tick came: a tick 50 ms late on saturated cores would
-            // otherwise allow 50 ticks' worth, and with 1,000 viewers that
-            // passes the layer's memory budget, which then answers the
-            // viewers still connecting 503.
+            // otherwise allow queues 50 times deeper than meant, and with
+            // 1,000 viewers that passes the layer's memory budget, which
+            // then answers the viewers still connecting 503.
             let per_tick = per_viewer * TICK.as_secs_f64() / dt;
             let max_depth = (per_tick * DEPTH_TICKS).max(MIN_DEPTH);
             let mut depth = stats.queued_bytes as f64 / viewers / size;
