@@ -40,13 +40,8 @@ use crate::tls::client_config;
 use summary::finish;
 use viewers::start_viewers;
 
+/// Connections (TCP, TLS handshake, request) in flight at once.
 const CONNECTS_IN_FLIGHT: usize = 256;
-/// TLS handshakes in flight: with 1,000 HTTPS viewers the two cores are
-/// saturated while they connect (the ones connected already stream), and
-/// fewer at once finish each sooner. (A warm-up of 10.2 s with one viewer
-/// closed was once put down to 256 at once; it was a request never
-/// flushed, see `secure::drive_tls`.)
-const TLS_CONNECTS_IN_FLIGHT: usize = 32;
 
 /// How viewers reach the server.
 #[derive(Clone)]
@@ -145,10 +140,7 @@ fn run(args: &[String]) -> Result<(), String> {
         warm: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
         slow_connected: AtomicUsize::new(0),
-        connects: Semaphore::new(match transport {
-            Transport::Plain => CONNECTS_IN_FLIGHT,
-            Transport::Tls(_) | Transport::H2 { .. } => TLS_CONNECTS_IN_FLIGHT,
-        }),
+        connects: Semaphore::new(CONNECTS_IN_FLIGHT),
         tasks: Mutex::new(Vec::new()),
         slow_errors: Mutex::new(Vec::new()),
     });
