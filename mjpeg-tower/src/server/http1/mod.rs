@@ -213,12 +213,15 @@ impl<S> Http1<S> {
             streaming.await?
         } else {
             let mut task = AbortOnDrop(tokio::spawn(streaming));
-            (&mut task.0).await.ok().flatten()?
+            let (mut conn, keep_alive) = (&mut task.0).await.ok().flatten()?;
+            // The stall timer holds the ended task's waker until it
+            // fires. (After a body written here it holds this task's,
+            // and stays for the next response.)
+            conn.io.get_mut().forget_stall();
+            (conn, keep_alive)
         };
-        // The task's waker would keep its memory while the connection
-        // idles: the read side's, and the stall timer's until it fires.
+        // The task's waker would keep its memory while the connection idles.
         conn.read.forget_task();
-        conn.io.get_mut().forget_stall();
         Some((conn, keep_alive))
     }
 
