@@ -161,8 +161,9 @@ fn watch<R>(
     }
 }
 
-/// `at + timeout`, or about 30 years on (as `tokio::time::sleep` does) when
-/// that is past what an `Instant` holds (`Duration::MAX`, say).
+/// `at + timeout`, or about 30 years on when that is past what an
+/// `Instant` holds (`Duration::MAX`, say), where `tokio::time::sleep`
+/// would also stop (it caps every delay at about 30 years).
 fn later(at: Instant, timeout: Duration) -> Instant {
     at.checked_add(timeout)
         .unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30))

@@ -31,11 +31,15 @@ use crate::lifecycle::outcome::BoxError;
 /// bottleneck then has two or three 50 KB frames ready, and each `writev`
 /// fills what the socket has room for. At 64 KiB it had about one, and
 /// at 1,000 unpaced viewers over plain TCP about the same CPU delivered
-/// 1.096x the bytes with 128 KiB (`bench pair --unpaced` against the
-/// 64 KiB build, six pairs). Paced viewers have at most a frame ready, so
+/// 1.1x the bytes with 128 KiB (1.096x in one set of six pairs of
+/// `bench pair --unpaced` against the 64 KiB build; 160 KiB gave 1.054 and
+/// 1.083x). Paced viewers have at most a frame ready, so
 /// it changes nothing for them. Over TLS rustls takes at most 64 KiB of
 /// plaintext at a time anyway.
 const LOW_WATER: usize = 128 * 1024;
+
+// Its doc says "twice the default send buffer".
+const _: () = assert!(LOW_WATER == 2 * crate::server::DEFAULT_SEND_BUFFER as usize);
 
 /// The most pieces handed to one `writev`.
 const MAX_SLICES: usize = 64;
