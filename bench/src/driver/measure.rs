@@ -89,14 +89,14 @@ pub(super) struct Timing {
 }
 
 /// How `bench server` starts: `kind` for `viewers` at `fps` with frames of
-/// `size` bytes, or unpaced with that high-water mark. The table's
-/// scenarios add framing and TLS flags.
+/// `size` bytes, or unpaced (with [`unpaced_hwm`] for `viewers`). The
+/// table's scenarios add framing and TLS flags.
 pub(super) fn server_args(
     kind: &str,
     viewers: usize,
     fps: f64,
     size: usize,
-    unpaced_hwm: Option<usize>,
+    unpaced: bool,
 ) -> Vec<String> {
     let mut args = vec![
         "server".to_owned(),
@@ -109,8 +109,9 @@ pub(super) fn server_args(
         "--viewers".into(),
         viewers.to_string(),
     ];
-    if let Some(hwm) = unpaced_hwm {
-        args.extend(["--unpaced".to_owned(), "--hwm".into(), hwm.to_string()]);
+    if unpaced {
+        let hwm = unpaced_hwm(viewers).to_string();
+        args.extend(["--unpaced".to_owned(), "--hwm".into(), hwm]);
     }
     args
 }
@@ -159,7 +160,7 @@ pub(super) fn run_scenario(
         (_, Some(pki)) => Some(pki),
         (_, None) => return Err(Stop::Skip("no test CA".into())),
     };
-    let unpaced = (sc.mode == Mode::Unpaced).then(|| unpaced_hwm(sc.viewers));
+    let unpaced = sc.mode == Mode::Unpaced;
     let mut server_args = server_args(sc.kind.name(), sc.total(), sc.fps, sc.size, unpaced);
     if sc.standard {
         server_args.push("--standard".into());

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::measure::{delivered, load_args, server_args};
-use super::plan::unpaced_hwm;
 use super::process::{Proc, Stop, fail, mark};
 use crate::args::Args;
 use crate::sys::cpu_times;
@@ -32,8 +31,8 @@ pub(super) struct Setup {
     pub(super) settle: Duration,
     pub(super) window: Duration,
     /// Unpaced (`--unpaced`): the servers publish as fast as the viewers
-    /// read, with this high-water mark; `None`: paced at `fps`.
-    pub(super) unpaced_hwm: Option<usize>,
+    /// read; otherwise paced at `fps`.
+    pub(super) unpaced: bool,
 }
 
 /// What one server did in a pair's window.
@@ -93,13 +92,13 @@ fn run(args: &[String]) -> Result<(), Stop> {
         size: a.get("size", 50_000).map_err(fail)?,
         settle: Duration::from_secs_f64(a.get("settle", SETTLE_S).map_err(fail)?),
         window: Duration::from_secs_f64(a.get("seconds", WINDOW_S).map_err(fail)?),
-        unpaced_hwm: a.flag("unpaced").then(|| unpaced_hwm(viewers)),
+        unpaced: a.flag("unpaced"),
     };
     let pairs: usize = a.get("pairs", 4).map_err(fail)?;
     if pairs == 0 {
         return Err(fail("--pairs must be at least 1"));
     }
-    let rate = if setup.unpaced_hwm.is_some() {
+    let rate = if setup.unpaced {
         "unpaced".to_owned()
     } else {
         format!("{} fps", setup.fps)
@@ -199,7 +198,7 @@ pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[S
         }
         // As the table counts it (paced: between this side's start and stop).
         let secs = window.as_secs_f64();
-        let (payload, secs) = delivered(&result, setup.unpaced_hwm.is_some(), secs);
+        let (payload, secs) = delivered(&result, setup.unpaced, secs);
         *mbps = payload / secs / 1e6;
     }
     for side in sides {
@@ -216,13 +215,7 @@ pub(super) fn one_pair(setup: &Setup, exes: [&Path; 2], swap: bool) -> Result<[S
 
 /// `server_exe`'s `kind` server with its own load generator (`exe`'s), connecting.
 fn start(setup: &Setup, exe: &Path, server_exe: &Path, kind: &str) -> Result<Side, Stop> {
-    let server_args = server_args(
-        kind,
-        setup.viewers,
-        setup.fps,
-        setup.size,
-        setup.unpaced_hwm,
-    );
+    let server_args = server_args(kind, setup.viewers, setup.fps, setup.size, setup.unpaced);
     let mut server = Proc::spawn("server", server_exe, &server_args)?;
     let addr = server.expect("ready ", Duration::from_secs(20))?;
     let load = Proc::spawn("load", exe, &load_args(addr, setup.viewers))?;
