@@ -10,7 +10,7 @@
 //!   certificate for 127.0.0.1 signed by it (`cert.pem`, `key.pem`).
 //! - `bench fanout [--viewers N] [--frames N] [--size BYTES]`: the in-process
 //!   cost of `FrameHub::publish` and of handing a frame to a viewer.
-//! - `bench misses [--kind axum|warp|raw] [--viewers N] [--seconds S] [--top N] [--server-exe PATH]`:
+//! - `bench misses [--kind axum|warp|raw] [--viewers N] [--seconds S] [--top N] [--server-exe PATH] [--by instructions]`:
 //!   instructions and cache misses per delivered frame, counted by cachegrind.
 //! - `bench pair [--server-exe PATH] [--kind axum|warp|raw] [--other-kind axum|warp|raw] [--unpaced] [--viewers N] [--fps F] [--size BYTES] [--seconds S] [--settle S] [--pairs N]`:
 //!   this build's server and another's at once, each under its own load: their CPU and MB/s over the same seconds.

@@ -32,6 +32,7 @@ use crate::tls::make_test_pki;
 use html::{Page, write_html};
 use json::write_json;
 use measure::{Outcome, Timing, run_scenario};
+use pair::WINDOW_S;
 use plan::{Mode, Scenario, Transport, plan};
 use process::Stop;
 use report::Report;
@@ -69,7 +70,7 @@ fn notes() -> Vec<String> {
             "all listeners use a {} KiB send buffer",
             mjpeg_tower::server::DEFAULT_SEND_BUFFER / 1024
         ),
-        "CPU from /proc/<pid>/stat (10 ms ticks; CPU ratios only when both sides used >= 0.1 s); \
+        "CPU from /proc/<pid>/stat (10 ms ticks; the table's CPU ratios only when both sides used >= 0.1 s); \
          RSS from /proc/<pid>/status; queued bytes per stalled viewer sampled at the end of the window"
             .into(),
         "TLS rows: HTTP/1.1 over TLS (rustls, ring, TLS 1.3) with a test CA made by rcgen at start; \
@@ -81,10 +82,11 @@ fn notes() -> Vec<String> {
          next), and they are compared with the mean of both; the `again` row's ratios are to the ceiling's first \
          run, which shows how far the host moved in between"
             .into(),
-        "side by side (after the table): a hub server and the ceiling run at once, each under its own \
-         load generator, and their CPU (user and system, /proc) and delivered MB/s are read over the \
-         same 12 s; the two start in alternating order"
-            .into(),
+        format!(
+            "side by side (after the table): a hub server and the ceiling run at once, each under its own \
+             load generator, and their CPU (user and system, /proc) and delivered MB/s are read over the \
+             same {WINDOW_S} s; the two start in alternating order; a pair that fails or is skipped fails the run"
+        ),
         format!("server, load generator (and anything else running) share {cores} cores"),
     ]
 }
@@ -145,6 +147,11 @@ fn run(args: &[String]) -> Result<i32, String> {
     } else {
         None
     };
+    // Read before the scenarios run: a bad value must not cost a run.
+    let pairs: usize = a.get("pairs", if quick { 0 } else { 5 })?;
+    let unpaced_pairs: usize = a.get("unpaced-pairs", if quick { 0 } else { 2 })?;
+    let edges = a.get("nats-edges", 3)?;
+    let per_edge = a.get("nats-viewers", if quick { 100 } else { 300 })?;
     let started = Instant::now();
     let mut outcomes = Vec::new();
     for (i, sc) in scenarios.iter().enumerate() {
@@ -176,8 +183,6 @@ fn run(args: &[String]) -> Result<i32, String> {
         outcomes.push((sc.clone(), outcome));
     }
     // Side by side with the ceiling; `--only side` runs it alone.
-    let pairs: usize = a.get("pairs", if quick { 0 } else { 5 })?;
-    let unpaced_pairs: usize = a.get("unpaced-pairs", if quick { 0 } else { 2 })?;
     let side = if only.as_deref().is_none_or(|o| o == "side") {
         let kinds: &[Kind] = if quick {
             &[Kind::Axum]
@@ -191,8 +196,6 @@ fn run(args: &[String]) -> Result<i32, String> {
     // The NATS fan-out (#15), in the same run; `--only nats` runs it alone.
     let run_nats = !a.flag("no-nats") && only.as_deref().is_none_or(|o| o == "nats");
     let nats_rows = if run_nats {
-        let edges = a.get("nats-edges", 3)?;
-        let per_edge = a.get("nats-viewers", if quick { 100 } else { 300 })?;
         nats::run_all(&exe, edges, per_edge, &timing)
     } else {
         Vec::new()
@@ -280,7 +283,7 @@ fn run(args: &[String]) -> Result<i32, String> {
             Err(why) => why.starts_with("FAILED"),
         });
     if failed {
-        eprintln!("bench: a scenario failed or had errors (see the table)");
+        eprintln!("bench: a scenario or a pair failed or had errors (see above)");
     }
     Ok(if failed { 1 } else { 0 })
 }

@@ -134,7 +134,7 @@ impl Report {
         let mut out = String::new();
         let head = format!(
             "{:<50} | {:>13} | {:>17} | {:>28} | {:>15} | {:>17} | {:>7} | {:>16} | {:>3} | {:>6}",
-            "scenario (x: to the ceiling, mean of its runs)",
+            "scenario (x: to ceiling mean; again: to its 1st)",
             "frames min/med",
             "MB/s",
             "latency p50/p99/max ms",
